@@ -1,0 +1,1 @@
+"""leadscore: lead scoring compiled to one query."""
