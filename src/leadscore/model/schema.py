@@ -230,7 +230,7 @@ def _check_thresholds(items: list[Threshold] | None, kind: str) -> list[Threshol
     names = [str(getattr(item, kind)) for item in items]
     if items[-1].min is not None:
         raise ValueError(f"the last {kind} ({names[-1]!r}) must have no min: it catches the rest")
-    missing = [name for item, name in zip(items[:-1], names, strict=True) if item.min is None]
+    missing = [name for item, name in zip(items[:-1], names[:-1], strict=True) if item.min is None]
     if missing:
         raise ValueError(f"only the last {kind} may have no min; give {missing[0]!r} a min")
     if len(set(names)) != len(names):

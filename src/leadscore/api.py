@@ -1,0 +1,265 @@
+"""The public Python API: the one way in for the CLI, the service and the tests."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Literal
+
+import ibis.expr.types as ir
+import pyarrow as pa
+
+from leadscore.engine.compiler import Compiled, compile_model, interest_column, rule_column
+from leadscore.engine.inputs import Inputs, load_inputs
+from leadscore.engine.io import Source, connect, write_table
+from leadscore.errors import ErrorCode, LeadscoreError
+from leadscore.model import Model, load_model
+
+Engine = Literal["duckdb"]
+AsOf = datetime | str | None
+
+
+def as_of_instant(value: AsOf) -> datetime:
+    """The scoring instant T as a naive UTC datetime (default: now).
+
+    >>> as_of_instant("2025-06-01T02:00:00+02:00")
+    datetime.datetime(2025, 6, 1, 0, 0)
+    >>> as_of_instant("2025-06-01")
+    datetime.datetime(2025, 6, 1, 0, 0)
+    """
+    if value is None:
+        return datetime.now(UTC).replace(tzinfo=None)
+    if isinstance(value, str):
+        text = value.strip()
+        try:
+            value = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
+        except ValueError:
+            raise LeadscoreError(
+                ErrorCode.BAD_TIMESTAMP,
+                f"--as-of {text!r} is not a timestamp.",
+                hint="Write it as ISO 8601, e.g. 2025-06-01T00:00:00Z or 2025-06-01.",
+            ) from None
+    if value.tzinfo is not None:
+        value = value.astimezone(UTC).replace(tzinfo=None)
+    return value
+
+
+@dataclass
+class Session:
+    """An engine connection with the inputs of one scoring job loaded."""
+
+    model: Model
+    con: Any
+    inputs: Inputs
+    as_of: datetime
+
+    def compiled(self) -> Compiled:
+        return compile_model(self.model, self.inputs.leads, self.inputs.events, self.as_of)
+
+
+def open_session(
+    model: Model | str | Path,
+    leads: Source,
+    events: Source | None = None,
+    *,
+    as_of: AsOf = None,
+    engine: Engine = "duckdb",
+    memory_limit: str | None = None,
+) -> Session:
+    """Connect, read and check the inputs; the start of every scoring job."""
+    if engine != "duckdb":
+        raise LeadscoreError(ErrorCode.BAD_ARGUMENT, f"Unknown engine {engine!r}.",
+                             hint="Use --engine duckdb.")
+    if not isinstance(model, Model):
+        model = load_model(model)
+    instant = as_of_instant(as_of)
+    con = connect(memory_limit)
+    inputs = load_inputs(con, model, leads, events)
+    return Session(model, con, inputs, instant)
+
+
+def score(
+    model: Model | str | Path,
+    leads: Source,
+    events: Source | None = None,
+    as_of: AsOf = None,
+    *,
+    engine: Engine = "duckdb",
+    explain: bool = False,
+) -> pa.Table:
+    """Score every lead as of ``as_of`` (SPEC §3) and return an Arrow table.
+
+    Parameters
+    ----------
+    model
+        A :class:`~leadscore.model.Model` or the path of a model file.
+    leads, events
+        File paths (``.csv``, ``.parquet``, ``.jsonl``), pyarrow Tables or pandas
+        DataFrames. ``events`` may be omitted.
+    as_of
+        The instant T: a datetime, an ISO 8601 text, or None for now (UTC).
+    explain
+        Add one ``rule:<id>`` column per rule with its points, and ``disqualified_by``.
+
+    Examples
+    --------
+    >>> import pyarrow as pa
+    >>> model = {"name": "m", "fit": {"rules": [{"id": "ceo", "when": {"job_title": "CEO"},
+    ...     "points": 10}]}}
+    >>> leads = pa.table({"lead_id": ["1", "2"], "job_title": [" ceo", "Intern"]})
+    >>> score(load_model(model), leads, as_of="2025-06-01").column("fit").to_pylist()
+    [10.0, 0.0]
+    """
+    session = open_session(model, leads, events, as_of=as_of, engine=engine)
+    compiled = session.compiled()
+    expr = compiled.table if explain else compiled.results()
+    return _ordered(session.con.to_pyarrow(expr), session, expr)
+
+
+def _ordered(table: pa.Table, session: Session, expr: ir.Table) -> pa.Table:
+    return table.select(expr.columns)
+
+
+def score_file(
+    model: Model | str | Path,
+    leads: Source,
+    events: Source | None,
+    out: str | Path,
+    *,
+    as_of: AsOf = None,
+    engine: Engine = "duckdb",
+    memory_limit: str | None = None,
+    explain: bool = False,
+) -> Path:
+    """Score every lead and write the results to ``out`` (by extension), atomically.
+
+    Results stream from the engine to the file; nothing is loaded into Python.
+    """
+    session = open_session(
+        model, leads, events, as_of=as_of, engine=engine, memory_limit=memory_limit
+    )
+    compiled = session.compiled()
+    return write_table(session.con, compiled.table if explain else compiled.results(), out)
+
+
+@dataclass(frozen=True)
+class Contribution:
+    """One line of an explanation: a rule and the points it gave."""
+
+    section: str
+    rule: str
+    points: float
+    description: str | None = None
+
+
+@dataclass(frozen=True)
+class Explanation:
+    """The points of one lead, rule by rule (``leadscore explain``)."""
+
+    lead_id: str
+    fit: float
+    engagement: float
+    score: float
+    grade: str | None
+    level: int | None
+    matrix: str | None
+    stage: str | None
+    top_interest: str | None
+    interests: dict[str, float]
+    disqualified_by: str | None
+    contributions: list[Contribution] = field(default_factory=list)
+    interest_contributions: list[Contribution] = field(default_factory=list)
+    as_of: datetime | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        def lines(items: list[Contribution]) -> list[dict[str, Any]]:
+            return [
+                {"section": c.section, "rule": c.rule, "points": c.points,
+                 "description": c.description}
+                for c in items
+            ]
+
+        return {
+            "lead_id": self.lead_id,
+            "as_of": self.as_of.isoformat() + "Z" if self.as_of else None,
+            "fit": self.fit,
+            "engagement": self.engagement,
+            "score": self.score,
+            "grade": self.grade,
+            "level": self.level,
+            "matrix": self.matrix,
+            "stage": self.stage,
+            "top_interest": self.top_interest,
+            "interests": self.interests,
+            "disqualified_by": self.disqualified_by,
+            "explanation": lines(self.contributions),
+            "interest_explanation": lines(self.interest_contributions),
+        }
+
+
+def explain(
+    model: Model | str | Path,
+    leads: Source,
+    events: Source | None,
+    lead_id: str,
+    as_of: AsOf = None,
+    *,
+    engine: Engine = "duckdb",
+) -> Explanation:
+    """Explain one lead's score: every rule with a non-zero contribution, in model order."""
+    session = open_session(model, leads, events, as_of=as_of, engine=engine)
+    table = session.compiled().table
+    key = table.lead_id.cast("string").strip()
+    rows = session.con.to_pyarrow(table.filter(key == str(lead_id).strip())).to_pylist()
+    if not rows:
+        raise LeadscoreError(
+            ErrorCode.UNKNOWN_LEAD,
+            f"No lead with lead_id {lead_id!r} in {session.inputs.leads_name}.",
+            hint="Check the id; `leadscore top` lists the best leads with their ids.",
+        )
+    return explanation_of(session.model, rows[0], session.as_of)
+
+
+def explanation_of(model: Model, row: dict[str, Any], as_of: datetime | None = None) -> Explanation:
+    """An :class:`Explanation` from one row of the compiled query."""
+    sections: list[tuple[str, Any]] = [
+        *(("fit", r) for r in model.fit.rules),
+        *(("engagement", r) for r in model.engagement_rules),
+        *(("inactivity", r) for r in model.inactivity_rules),
+    ]
+    lines = [
+        Contribution(section, rule.id, row[rule_column(rule.id)], rule.description)
+        for section, rule in sections
+        if row[rule_column(rule.id)] != 0
+    ]
+    disqualified = row["disqualified_by"]
+    if disqualified is not None:
+        entry = next(d for d in model.disqualify if d.id == disqualified)
+        lines.append(Contribution("disqualify", entry.id, 0.0, entry.description))
+    interest_lines = [
+        Contribution(f"interest:{i.id}", r.id, row[rule_column(r.id)], r.description)
+        for i in model.interests
+        for r in i.rules
+        if row[rule_column(r.id)] != 0
+    ]
+    return Explanation(
+        lead_id=str(row["lead_id"]),
+        fit=row["fit"],
+        engagement=row["engagement"],
+        score=row["score"],
+        grade=row["grade"],
+        level=row["level"],
+        matrix=row["matrix"],
+        stage=row["stage"],
+        top_interest=row["top_interest"],
+        interests={i.id: row[interest_column(i.id)] for i in model.interests},
+        disqualified_by=disqualified,
+        contributions=lines,
+        interest_contributions=interest_lines,
+        as_of=as_of,
+    )
+
+
+

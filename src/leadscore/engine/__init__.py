@@ -1,0 +1,1 @@
+"""Compile models to queries and run them (DuckDB embedded by default)."""

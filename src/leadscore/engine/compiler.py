@@ -1,0 +1,250 @@
+"""Compile a model into one ibis query: a row per lead with every result (SPEC §3).
+
+The query carries one column per rule contribution (``rule:<id>``), so the
+explanation is read from the same query that computes the score; there is no
+second evaluator of the rules.
+"""
+
+from __future__ import annotations
+
+import functools
+import operator
+from dataclasses import dataclass
+from datetime import datetime
+
+import ibis
+import ibis.expr.types as ir
+
+from leadscore.engine.conditions import compile_condition
+from leadscore.engine.events import LEAD, MICROS_PER_DAY, EventPlan, plan_events, prepare_events
+from leadscore.engine.values import Reading
+from leadscore.model import Model
+
+RESULT_COLUMNS = (
+    "lead_id",
+    "fit",
+    "grade",
+    "engagement",
+    "level",
+    "matrix",
+    "score",
+    "stage",
+    "top_interest",
+)
+DISQUALIFIED = "disqualified"
+
+
+def rule_column(rule_id: str) -> str:
+    """The column holding a rule's points in the compiled query."""
+    return f"rule:{rule_id}"
+
+
+def interest_column(interest_id: str) -> str:
+    """The output column of an interest's score."""
+    return f"interest:{interest_id}"
+
+
+@dataclass(frozen=True)
+class Compiled:
+    """The compiled query and the names of its parts."""
+
+    table: ir.Table
+    result_columns: tuple[str, ...]
+    rule_columns: tuple[str, ...]
+
+    def results(self) -> ir.Table:
+        """The score columns users get (SPEC §4 ``score``)."""
+        return self.table.select(*self.result_columns)
+
+
+def compile_model(
+    model: Model, leads: ir.Table, events: ir.Table | None, as_of: datetime
+) -> Compiled:
+    """Build the scoring query of ``model`` over ``leads`` and ``events`` as of ``as_of``.
+
+    ``leads`` must already carry the derived fields the model reads; ``as_of`` is a
+    naive UTC datetime. Nothing is executed here.
+    """
+    key = _key_function(leads, events)
+    table = leads.mutate(**{LEAD: key(leads.lead_id)})
+    table, rule_cols = _join_events(model, table, events, as_of, key)
+    fields = _lead_fields(table)
+
+    fit_cols = {
+        rule_column(rule.id): compile_condition(rule.when, fields).ifelse(float(rule.points), 0.0)
+        for rule in model.fit.rules
+    }
+    table = table.mutate(**fit_cols, **rule_cols(table, as_of))
+    fit = _total(table, [rule_column(r.id) for r in model.fit.rules])
+    engagement = _total(
+        table,
+        [rule_column(r.id) for r in [*model.engagement_rules, *model.inactivity_rules]],
+    )
+    interests = {
+        interest_column(i.id): _total(table, [rule_column(r.id) for r in i.rules])
+        for i in model.interests
+    }
+    table = table.mutate(fit=fit, engagement=engagement, **interests)
+    table = table.mutate(score=_clamp(model, table.fit + table.engagement))
+    table = table.mutate(grade=_grade(model, table.fit), level=_level(model, table.engagement))
+    table = table.mutate(
+        matrix=_matrix(model, table),
+        top_interest=_top_interest(model, table),
+        disqualified_by=_disqualified_by(model, fields),
+    )
+    table = table.mutate(stage=_stage(model, table, fields))
+    rule_names = tuple(
+        rule_column(rule.id)
+        for rule in [
+            *model.fit.rules,
+            *model.engagement_rules,
+            *model.inactivity_rules,
+            *(r for i in model.interests for r in i.rules),
+        ]
+    )
+    results = (*RESULT_COLUMNS, *interests)
+    return Compiled(table.select(*results, "disqualified_by", *rule_names), results, rule_names)
+
+
+def _key_function(
+    leads: ir.Table, events: ir.Table | None
+) -> "ibis.common.deferred.Deferred | object":
+    """Lead ids compare as trimmed, case-sensitive text; integers on both sides as is."""
+    both_integer = leads.lead_id.type().is_integer() and (
+        events is None or events.lead_id.type().is_integer()
+    )
+    if both_integer:
+        return lambda column: column
+    return lambda column: Reading(column, "lead_id").trimmed()
+
+
+def _join_events(model, table, events, as_of, key):  # type: ignore[no-untyped-def]
+    """Left-join the per-lead event aggregates; return the rule-contribution builder."""
+    if events is None or not ([*model.all_engagement_rules()] or model.inactivity_rules):
+        events = None
+    plan = EventPlan()
+    if events is not None:
+        prepared = prepare_events(events, as_of, key)
+        weighted, plan = plan_events(model, prepared)
+        per_lead = []
+        if plan.aggregates:
+            per_lead.append(weighted.group_by(LEAD).aggregate(**plan.aggregates))
+        per_lead.extend(plan.subplans)
+        for sub in per_lead:
+            table = table.left_join(sub, LEAD).drop(f"{LEAD}_right")
+    else:
+        plan = _empty_plan(model)
+    created = table.created_at if "created_at" in table.columns else None
+
+    def contributions(t: ir.Table, T: datetime) -> dict[str, ir.FloatingValue]:
+        cols = {rule_column(rid): build(t) for rid, build in plan.contributions.items()}
+        for rule in model.inactivity_rules:
+            cols[rule_column(rule.id)] = _inactivity(rule, plan, t, T, created)
+        return cols
+
+    return table, contributions
+
+
+def _empty_plan(model: Model) -> EventPlan:
+    """Without events every engagement rule scores 0 and every lead is inactive."""
+    plan = EventPlan()
+    for rule in model.all_engagement_rules():
+        plan.contributions[rule.id] = lambda t: ibis.literal(0.0)
+    for rule in model.inactivity_rules:
+        plan.inactivity[rule.id] = lambda t: ibis.null("int64")
+    return plan
+
+
+def _inactivity(rule, plan, t, T, created):  # type: ignore[no-untyped-def]
+    latest_age = plan.inactivity[rule.id](t)
+    horizon = rule.days * MICROS_PER_DAY
+    inactive = latest_age.isnull() | (latest_age >= horizon)
+    if created is not None:
+        T_lit = ibis.literal(T, type="timestamp")
+        young = T_lit.delta(t.created_at, unit="microsecond") < horizon
+        inactive = inactive & ~(t.created_at.notnull() & young).fill_null(False)
+    return inactive.ifelse(float(rule.points), 0.0)
+
+
+def _lead_fields(table: ir.Table):  # type: ignore[no-untyped-def]
+    def reading(name: str) -> Reading:
+        return Reading(table[name] if name in table.columns else None, name)
+
+    return reading
+
+
+def _total(table: ir.Table, columns: list[str]) -> ir.FloatingValue:
+    if not columns:
+        return ibis.literal(0.0)
+    return functools.reduce(operator.add, [table[c] for c in columns])
+
+
+def _clamp(model: Model, score: ir.FloatingValue) -> ir.FloatingValue:
+    bounds = model.score
+    if bounds is None or (bounds.min is None and bounds.max is None):
+        return score
+    return score.clip(lower=bounds.min, upper=bounds.max)
+
+
+def _grade(model: Model, fit: ir.FloatingValue) -> ir.StringValue:
+    grades = model.fit.grades
+    if not grades:
+        return ibis.null("string")
+    case = ibis.cases(*((fit >= g.min, g.grade) for g in grades[:-1]), else_=grades[-1].grade)
+    return case
+
+
+def _level(model: Model, engagement: ir.FloatingValue) -> ir.IntegerValue:
+    levels = model.engagement.levels if model.engagement else None
+    if not levels:
+        return ibis.null("int64")
+    return ibis.cases(
+        *((engagement >= lv.min, lv.level) for lv in levels[:-1]), else_=levels[-1].level
+    ).cast("int64")
+
+
+def _matrix(model: Model, table: ir.Table) -> ir.StringValue:
+    if not model.fit.grades or not (model.engagement and model.engagement.levels):
+        return ibis.null("string")
+    return table.grade.concat(table.level.cast("string"))
+
+
+def _top_interest(model: Model, table: ir.Table) -> ir.StringValue:
+    """The highest positive interest; ties go to the first declared."""
+    scores = [(i.id, table[interest_column(i.id)]) for i in model.interests]
+    if not scores:
+        return ibis.null("string")
+    branches = []
+    for k, (name, value) in enumerate(scores):
+        beats = [value > 0]
+        beats += [value > other for _, other in scores[:k]]
+        beats += [value >= other for _, other in scores[k + 1 :]]
+        branches.append((functools.reduce(operator.and_, beats), name))
+    return ibis.cases(*branches, else_=ibis.null("string"))
+
+
+def _disqualified_by(model: Model, fields) -> ir.StringValue:  # type: ignore[no-untyped-def]
+    if not model.disqualify:
+        return ibis.null("string")
+    return ibis.cases(
+        *((compile_condition(d.when, fields), d.id) for d in model.disqualify),
+        else_=ibis.null("string"),
+    )
+
+
+def _stage(model: Model, table: ir.Table, fields) -> ir.StringValue:  # type: ignore[no-untyped-def]
+    branches = [(table.disqualified_by.notnull(), DISQUALIFIED)] if model.disqualify else []
+    for stage in model.stages:
+        tests = [
+            *([table.score >= stage.min_score] if stage.min_score is not None else []),
+            *([table.fit >= stage.min_fit] if stage.min_fit is not None else []),
+            *([table.engagement >= stage.min_engagement] if stage.min_engagement is not None else []),
+            *([table.grade.isin(stage.grades).fill_null(False)] if stage.grades is not None else []),
+            *([table.level.isin(stage.levels).fill_null(False)] if stage.levels is not None else []),
+            *([compile_condition(stage.when, fields)] if stage.when is not None else []),
+        ]
+        holds = functools.reduce(operator.and_, tests) if tests else ibis.literal(True)
+        branches.append((holds, stage.stage))
+    if not branches:
+        return ibis.null("string")
+    return ibis.cases(*branches, else_=ibis.null("string"))

@@ -1,0 +1,124 @@
+"""Compile a ``when`` condition (SPEC §3) into one ibis boolean expression.
+
+Every test is ``present AND comparison`` and never null, so ``not`` negates after
+the missing-value rule: ``{not: {industry: retail}}`` holds for a lead without an
+industry, ``{industry: {ne: retail}}`` does not.
+"""
+
+from __future__ import annotations
+
+import functools
+import operator
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import ibis
+import ibis.expr.types as ir
+
+from leadscore.model.conditions import Condition, Tests
+from leadscore.engine.values import (
+    FALSE_TEXTS,
+    TRUE_TEXTS,
+    Reading,
+    literal_number,
+    literal_text,
+)
+
+Fields = Callable[[str], Reading]
+
+_NUMERIC: dict[str, Callable[[Any, Any], Any]] = {
+    "gt": operator.gt,
+    "gte": operator.ge,
+    "lt": operator.lt,
+    "lte": operator.le,
+}
+_TEXT: dict[str, Callable[[ir.StringValue, str], ir.BooleanValue]] = {
+    "contains": lambda text, v: text.contains(v),
+    "starts_with": lambda text, v: text.startswith(v),
+    "ends_with": lambda text, v: text.endswith(v),
+}
+
+
+def compile_condition(condition: Condition | None, fields: Fields) -> ir.BooleanValue:
+    """The condition as a non-null boolean expression; no condition holds."""
+    if condition is None:
+        return ibis.literal(True)
+    parts: list[ir.BooleanValue] = []
+    for name, test in condition.field_tests():
+        reading = fields(name)
+        if isinstance(test, Tests):
+            parts.extend(_operator(reading, op, value) for op, value in test.items())
+        else:
+            parts.append(_operator(reading, "eq", test))
+    if condition.all_ is not None:
+        parts.append(_all(compile_condition(c, fields) for c in condition.all_))
+    if condition.any_ is not None:
+        parts.append(_any(compile_condition(c, fields) for c in condition.any_))
+    if condition.not_ is not None:
+        parts.append(~compile_condition(condition.not_, fields))
+    return _all(parts)
+
+
+def _all(parts: Iterable[ir.BooleanValue]) -> ir.BooleanValue:
+    items = list(parts)
+    return functools.reduce(operator.and_, items) if items else ibis.literal(True)
+
+
+def _any(parts: Iterable[ir.BooleanValue]) -> ir.BooleanValue:
+    items = list(parts)
+    return functools.reduce(operator.or_, items) if items else ibis.literal(False)
+
+
+def _operator(reading: Reading, op: str, value: Any) -> ir.BooleanValue:
+    if op == "exists":
+        return reading.present() if value else ~reading.present()
+    present = reading.present()
+    if reading.column is None or reading.dtype.is_null():
+        return ibis.literal(False)
+    if op in ("eq", "in"):
+        match = _equals_any(reading, [value] if op == "eq" else value)
+    elif op in ("ne", "not_in"):
+        match = ~_equals_any(reading, [value] if op == "ne" else value)
+    elif op in _TEXT:
+        match = _TEXT[op](reading.text(), literal_text(value))
+    elif op == "not_contains":
+        match = ~reading.text().contains(literal_text(value))
+    elif op in _NUMERIC or op == "between":
+        match = _numeric(reading, op, value)
+    else:  # pragma: no cover - the model schema admits no other operator
+        raise ValueError(f"unknown operator {op!r}")
+    return (present & match).fill_null(False)
+
+
+def _numeric(reading: Reading, op: str, value: Any) -> ir.BooleanValue:
+    number = reading.number()
+    if number is None:
+        return ibis.literal(False)
+    if op == "between":
+        low, high = value
+        return number.between(float(low), float(high))
+    result: ir.BooleanValue = _NUMERIC[op](number, float(value))
+    return result
+
+
+def _equals_any(reading: Reading, values: list[Any]) -> ir.BooleanValue:
+    """``eq``/``in``: numbers numerically, booleans by their texts, else as text."""
+    texts: list[str] = []
+    numbers: list[float] = []
+    for value in values:
+        if isinstance(value, bool):
+            texts.extend(TRUE_TEXTS if value else FALSE_TEXTS)
+        elif (number := literal_number(value)) is not None and not reading.identifier:
+            numbers.append(number)
+        else:
+            texts.append(literal_text(value))
+    parts: list[ir.BooleanValue] = []
+    if texts:
+        parts.append(reading.text().isin(sorted(set(texts))))
+    if numbers:
+        # A data text equal to a number's text reads as that number, so comparing
+        # numbers covers the text comparison SPEC §3 also allows here.
+        number = reading.number()
+        if number is not None:
+            parts.append(number.isin(sorted(set(numbers))))
+    return _any(parts)

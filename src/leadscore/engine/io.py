@@ -1,0 +1,218 @@
+"""Reading inputs into the embedded DuckDB and writing results atomically.
+
+Inputs are files by extension (``.csv`` with ``,`` or ``;`` auto-detected, UTF-8
+with or without BOM; ``.parquet``; ``.jsonl``/``.ndjson``/``.json``), or in-memory
+Arrow/pandas tables. CSV cells stay text (SPEC §3: a test may read them as
+numbers); typed formats keep their types. Timestamps become naive UTC at
+microsecond precision; an unreadable one is an error naming its row.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import ibis
+import ibis.expr.types as ir
+
+from leadscore.errors import ErrorCode, Issue, LeadscoreError
+
+READABLE = {".csv": "csv", ".tsv": "csv", ".parquet": "parquet", ".pq": "parquet",
+            ".jsonl": "json", ".ndjson": "json", ".json": "json"}
+WRITABLE = (".csv", ".parquet", ".json", ".jsonl")
+LEAD_REQUIRED = ("lead_id",)
+EVENT_REQUIRED = ("lead_id", "type", "timestamp")
+LEAD_TIMESTAMPS = ("created_at", "converted_at")
+_SHOWN_ROWS = 3
+
+Source = str | Path | Any  # a path, or an Arrow table / pandas frame / ibis table
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def connect(memory_limit: str | None = None, threads: int | None = None) -> Any:
+    """A DuckDB connection through ibis, in UTC, tuned for one big aggregation."""
+    con = ibis.duckdb.connect()
+    raw = con.con
+    raw.execute("SET TimeZone = 'UTC'")
+    raw.execute("SET preserve_insertion_order = false")
+    if memory_limit:
+        try:
+            raw.execute(f"SET memory_limit = {_literal(memory_limit)}")
+        except duckdb.Error as exc:
+            raise LeadscoreError(
+                ErrorCode.BAD_ARGUMENT,
+                f"--memory-limit {memory_limit!r} is not a size DuckDB understands: {exc}",
+                hint="Write it like 2GB or 512MB.",
+            ) from None
+        raw.execute(f"SET temp_directory = {_literal(tempfile.gettempdir() + '/leadscore.tmp')}")
+    if threads:
+        raw.execute(f"SET threads = {int(threads)}")
+    return con
+
+
+def read_table(con: Any, source: Source, name: str, role: str) -> ir.Table:
+    """Expose ``source`` as a DuckDB view ``name``; ``role`` names it in messages."""
+    raw = con.con
+    if isinstance(source, ir.Table):
+        return source
+    if not isinstance(source, str | Path):
+        try:
+            raw.register(f"{name}_input", source)
+        except (duckdb.Error, TypeError, ValueError) as exc:
+            raise LeadscoreError(
+                ErrorCode.BAD_ARGUMENT,
+                f"The {role} are a {type(source).__name__}, which cannot be read: {exc}",
+                hint="Pass a file path, a pyarrow Table or a pandas DataFrame.",
+            ) from None
+        raw.execute(f"CREATE OR REPLACE TEMP VIEW {_quote(name)} AS SELECT * FROM {name}_input")
+        return con.table(name)
+    path = Path(source)
+    kind = READABLE.get(path.suffix.lower())
+    if kind is None:
+        raise LeadscoreError(
+            ErrorCode.UNREADABLE_FILE,
+            f"Cannot read the {role} file {path}: unknown extension {path.suffix!r}.",
+            hint=f"Use one of {', '.join(sorted(READABLE))}.",
+        )
+    if not path.is_file():
+        raise LeadscoreError(
+            ErrorCode.UNREADABLE_FILE,
+            f"Cannot read the {role} file {path}: it does not exist.",
+            hint="Check the path.",
+        )
+    reader = {
+        "csv": f"read_csv({_literal(str(path))}, header = true, all_varchar = true)",
+        "parquet": f"read_parquet({_literal(str(path))})",
+        "json": f"read_json({_literal(str(path))}, format = 'auto')",
+    }[kind]
+    try:
+        raw.execute(f"CREATE OR REPLACE TEMP VIEW {_quote(name)} AS SELECT * FROM {reader}")
+        raw.execute(f"SELECT * FROM {_quote(name)} LIMIT 0").fetchall()
+    except duckdb.Error as exc:
+        reason = str(exc).splitlines()[0]
+        raise LeadscoreError(
+            ErrorCode.UNREADABLE_FILE,
+            f"Cannot read the {role} file {path} as {kind.upper()}: {reason}",
+            hint="Check that the file is complete and in the format its extension says "
+            "(CSV must be UTF-8).",
+        ) from None
+    return con.table(name)
+
+
+def require_columns(table: ir.Table, required: Iterable[str], where: str) -> None:
+    """A clear error for missing required columns."""
+    missing = [c for c in required if c not in table.columns]
+    if missing:
+        raise LeadscoreError(
+            ErrorCode.MISSING_COLUMN,
+            f"{where} has no column {', '.join(repr(c) for c in missing)} "
+            f"(its columns: {', '.join(table.columns) or 'none'}).",
+            hint="Rename the column in the file, or add it.",
+        )
+
+
+def normalise_timestamps(con: Any, table: ir.Table, columns: Iterable[str], where: str) -> ir.Table:
+    """Parse text timestamps (UTC unless an offset says otherwise) to naive UTC.
+
+    An unreadable timestamp is an error naming its row, never a silent null.
+    """
+    present = [c for c in columns if c in table.columns]
+    if not present:
+        return table
+    replacements = {}
+    for column in present:
+        kind = table[column].type()
+        if kind.is_timestamp() and kind.timezone is None:
+            continue
+        if kind.is_timestamp() or kind.is_date():
+            replacements[column] = table[column].cast("timestamp('UTC')").cast("timestamp")
+            continue
+        text = table[column].cast("string")
+        parsed = _parse_timestamp(text)
+        _check_parsed(con, table, column, text, parsed, where)
+        replacements[column] = parsed
+    return table.mutate(**replacements) if replacements else table
+
+
+def _parse_timestamp(text: ir.StringValue) -> ir.TimestampValue:
+    blank = text.strip() == ""
+    parsed = text.try_cast("timestamp('UTC')").cast("timestamp")
+    return blank.ifelse(ibis.null("timestamp"), parsed)
+
+
+def _check_parsed(
+    con: Any, table: ir.Table, column: str, text: ir.StringValue, parsed: ir.Value, where: str
+) -> None:
+    problem = text.notnull() & (text.strip() != "") & parsed.isnull()
+    total = con.execute(table.filter(problem).count())
+    if total:
+        rows = _first_rows(con, table.mutate(_text=text, _problem=problem), "_text")
+        issues = [
+            Issue(f"{where} row {int(r._row)}", f"{column} {r._text!r} is not a timestamp")
+            for r in rows.itertuples()
+        ]
+        more = f" ({total} rows in all)" if total > len(rows) else ""
+        raise LeadscoreError(
+            ErrorCode.BAD_TIMESTAMP,
+            f"{where}: unreadable timestamps in column {column!r}{more}:",
+            issues=issues,
+            hint="Write timestamps as ISO 8601, e.g. 2025-06-01T09:30:00Z or 2025-06-01 "
+            "(a date alone means midnight UTC).",
+        )
+
+
+def _first_rows(con: Any, table: ir.Table, value: str) -> Any:
+    """The first rows (1-based, in file order) where ``_problem`` holds; error path only."""
+    con.raw_sql("SET preserve_insertion_order = true")
+    try:
+        numbered = table.mutate(_row=ibis.row_number() + 1)
+        bad = numbered.filter(numbered._problem).select("_row", value).order_by("_row")
+        return con.execute(bad.limit(_SHOWN_ROWS))
+    finally:
+        con.raw_sql("SET preserve_insertion_order = false")
+
+
+def write_table(con: Any, expr: ir.Table, out: str | Path) -> Path:
+    """Write ``expr`` to ``out`` by extension, atomically (temp file, then rename)."""
+    path = Path(out)
+    suffix = path.suffix.lower()
+    if suffix not in WRITABLE:
+        raise LeadscoreError(
+            ErrorCode.BAD_ARGUMENT,
+            f"Cannot write {path}: unknown extension {path.suffix!r}.",
+            hint=f"Use one of {', '.join(WRITABLE)}.",
+        )
+    directory = path.parent if str(path.parent) else Path(".")
+    if not directory.is_dir():
+        raise LeadscoreError(
+            ErrorCode.BAD_ARGUMENT,
+            f"Cannot write {path}: the folder {directory} does not exist.",
+            hint="Create the folder first.",
+        )
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix, dir=directory)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        if suffix == ".parquet":
+            con.to_parquet(expr, tmp)
+        elif suffix == ".csv":
+            con.to_csv(expr, tmp, header=True)
+        else:
+            options = "FORMAT json, ARRAY true" if suffix == ".json" else "FORMAT json"
+            con._run_pre_execute_hooks(expr)
+            con.raw_sql(f"COPY ({con.compile(expr)}) TO {_literal(str(tmp))} ({options})")
+        tmp.replace(path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return path

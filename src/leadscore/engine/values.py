@@ -1,0 +1,141 @@
+"""How a data value reads in a condition (SPEC §3 "Conditions" and "Edge cases").
+
+A cell is *missing* when null, NaN or blank. Otherwise it has a *text* (trimmed,
+lower-cased; numbers in their shortest round-trip form) and, when it reads as a
+decimal number, a *number*. Each function here maps one ibis column to one of
+those readings, specialised on the column's type so typed data pays nothing for
+the rules that text needs.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import ibis
+import ibis.expr.datatypes as dt
+import ibis.expr.types as ir
+
+# SPEC §3: "[+-]?(digits[.digits]|.digits)([eE][+-]?digits)?" in ASCII digits.
+NUMBER_PATTERN = r"^[+-]?([0-9]+(\.[0-9]+)?|\.[0-9]+)([eE][+-]?[0-9]+)?$"
+_NUMBER = re.compile(NUMBER_PATTERN)
+TRIMMED = " \t\r\n"  # SPEC §3: only spaces, tabs, CR and LF are trimmed
+IDENTIFIER_COLUMNS = frozenset({"lead_id", "account_id", "postal_code", "phone"})
+TRUE_TEXTS = ("true", "yes", "1")
+FALSE_TEXTS = ("false", "no", "0")
+_INTEGRAL_TEXT_LIMIT = 1e15  # below this an integral double prints exactly as an integer
+
+
+@ibis.udf.scalar.builtin(name="trim")
+def _trim_chars(value: str, characters: str) -> str:  # type: ignore[empty-body]
+    """The engine's two-argument TRIM."""
+
+
+def trim(value: ir.StringValue) -> ir.StringValue:
+    """Remove leading and trailing spaces, tabs, CR and LF (not other white space)."""
+    result: ir.StringValue = _trim_chars(value, TRIMMED)
+    return result
+
+
+def is_number_text(value: str) -> bool:
+    """Does a text read as a number under SPEC §3?
+
+    >>> [is_number_text(v) for v in [" 50 ", "1e3", "NaN", "1,5", "0x10", ".5", "5."]]
+    [True, True, False, False, False, True, False]
+    """
+    return bool(_NUMBER.match(value.strip(TRIMMED)))
+
+
+def number_text(value: float) -> str:
+    """A number's text: shortest round-trip form, integral values without ``.0``.
+
+    >>> number_text(50.0), number_text(50.5), number_text(1e20), number_text(-0.0)
+    ('50', '50.5', '1e+20', '0')
+    """
+    if value == int(value) and abs(value) < _INTEGRAL_TEXT_LIMIT:
+        return str(int(value))
+    return repr(float(value))
+
+
+def literal_text(value: Any) -> str:
+    """A test value as text, trimmed and lower-cased like data values."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return number_text(value)
+    return str(value).strip(TRIMMED).lower()
+
+
+def literal_number(value: Any) -> float | None:
+    """A test value as a number, or None when it does not read as one."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return None if math.isnan(value) else float(value)
+    if isinstance(value, str) and is_number_text(value):
+        return float(value.strip(TRIMMED))
+    return None
+
+
+@dataclass(frozen=True)
+class Reading:
+    """The readings of one column, built lazily by the condition compiler."""
+
+    column: ir.Column | None  # None: the field does not exist
+    name: str
+
+    @property
+    def dtype(self) -> dt.DataType:
+        return dt.null if self.column is None else self.column.type()
+
+    @property
+    def identifier(self) -> bool:
+        return self.name in IDENTIFIER_COLUMNS
+
+    def trimmed(self) -> ir.StringValue:
+        assert self.column is not None
+        return trim(self.column.cast("string"))
+
+    def present(self) -> ir.BooleanValue:
+        """Not null, not NaN, not blank. Never null itself."""
+        col, kind = self.column, self.dtype
+        if col is None or kind.is_null():
+            return ibis.literal(False)
+        if kind.is_string():
+            text = self.trimmed()
+            return text.notnull() & (text != "")
+        if kind.is_floating():
+            return col.notnull() & ~col.isnan().fill_null(False)
+        result: ir.BooleanValue = col.notnull()
+        return result
+
+    def text(self) -> ir.StringValue:
+        """Trimmed, lower-cased text; numbers in their shortest form."""
+        col, kind = self.column, self.dtype
+        assert col is not None
+        if kind.is_string():
+            return self.trimmed().lower()
+        if kind.is_boolean():
+            result: ir.StringValue = col.ifelse("true", "false")
+            return result
+        if kind.is_floating() or kind.is_decimal():
+            number = col.cast("float64")
+            integral = (number == number.floor()) & (number.abs() < _INTEGRAL_TEXT_LIMIT)
+            return integral.ifelse(number.cast("int64").cast("string"), number.cast("string"))
+        return col.cast("string").lower()
+
+    def number(self) -> ir.FloatingValue | None:
+        """The value as float64 where it reads as a number, else null.
+
+        ``None`` when the column can never hold a number (booleans, timestamps).
+        """
+        col, kind = self.column, self.dtype
+        if col is None or kind.is_boolean() or kind.is_temporal() or kind.is_null():
+            return None
+        if kind.is_numeric():
+            result: ir.FloatingValue = col.cast("float64")
+            return result
+        text = self.trimmed()
+        return text.re_search(NUMBER_PATTERN).ifelse(text.try_cast("float64"), ibis.null())
