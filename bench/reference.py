@@ -25,7 +25,9 @@ def statements(sql: str | None = None) -> tuple[list[str], str]:
     """Split reference.sql into its setting statements and its final query."""
     text = SQL_FILE.read_text(encoding="utf-8") if sql is None else sql
     parts = [p.strip() for p in text.split(";\n")]
-    parts = [p for p in parts if p and not all(ln.lstrip().startswith("--") for ln in p.splitlines())]
+    parts = [
+        p for p in parts if p and not all(ln.lstrip().startswith("--") for ln in p.splitlines())
+    ]
     *settings, query = parts
     return settings, query.rstrip(";")
 
