@@ -15,8 +15,8 @@ from datetime import datetime
 import ibis
 import ibis.expr.types as ir
 
-from leadscore.engine.conditions import compile_condition
-from leadscore.engine.events import LEAD, MICROS_PER_DAY, EventPlan, plan_events, prepare_events
+from leadscore.engine.conditions import compile_condition, reading_tests
+from leadscore.engine.events import LEAD, EventPlan, micros, plan_events, prepare_events
 from leadscore.engine.values import Reading
 from leadscore.model import Model
 
@@ -51,6 +51,7 @@ class Compiled:
     table: ir.Table
     result_columns: tuple[str, ...]
     rule_columns: tuple[str, ...]
+    with_leads: ir.Table  # every lead column beside the results, for lists people read
 
     def results(self) -> ir.Table:
         """The score columns users get (SPEC §4 ``score``)."""
@@ -68,7 +69,7 @@ def compile_model(
     key = _key_function(leads, events)
     table = leads.mutate(**{LEAD: key(leads.lead_id)})
     table, rule_cols = _join_events(model, table, events, as_of, key)
-    fields = _lead_fields(table)
+    fields = reading_tests(_lead_fields(table))
 
     fit_cols = {
         rule_column(rule.id): compile_condition(rule.when, fields).ifelse(float(rule.points), 0.0)
@@ -103,7 +104,8 @@ def compile_model(
         ]
     )
     results = (*RESULT_COLUMNS, *interests)
-    return Compiled(table.select(*results, "disqualified_by", *rule_names), results, rule_names)
+    explained = table.select(*results, "disqualified_by", *rule_names)
+    return Compiled(explained, results, rule_names, table)
 
 
 def _key_function(
@@ -157,7 +159,7 @@ def _empty_plan(model: Model) -> EventPlan:
 
 def _inactivity(rule, plan, t, T, created):  # type: ignore[no-untyped-def]
     latest_age = plan.inactivity[rule.id](t)
-    horizon = rule.days * MICROS_PER_DAY
+    horizon = micros(rule.days)
     inactive = latest_age.isnull() | (latest_age >= horizon)
     if created is not None:
         T_lit = ibis.literal(T, type="timestamp")

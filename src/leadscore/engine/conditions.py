@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import functools
 import operator
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import ibis
@@ -25,6 +25,7 @@ from leadscore.engine.values import (
 )
 
 Fields = Callable[[str], Reading]
+TestFn = Callable[[str, str, Any], ir.BooleanValue]
 
 _NUMERIC: dict[str, Callable[[Any, Any], Any]] = {
     "gt": operator.gt,
@@ -39,24 +40,52 @@ _TEXT: dict[str, Callable[[ir.StringValue, str], ir.BooleanValue]] = {
 }
 
 
-def compile_condition(condition: Condition | None, fields: Fields) -> ir.BooleanValue:
-    """The condition as a non-null boolean expression; no condition holds."""
+def compile_condition(condition: Condition | None, test: TestFn) -> ir.BooleanValue:
+    """The condition as a non-null boolean expression; no condition holds.
+
+    ``test`` gives the expression of one ``(field, operator, value)`` test: usually
+    :func:`reading_tests` over the table's columns, or columns computed earlier.
+    """
     if condition is None:
         return ibis.literal(True)
-    parts: list[ir.BooleanValue] = []
-    for name, test in condition.field_tests():
-        reading = fields(name)
-        if isinstance(test, Tests):
-            parts.extend(_operator(reading, op, value) for op, value in test.items())
-        else:
-            parts.append(_operator(reading, "eq", test))
+    parts = [test(name, op, value) for name, op, value in tests_of(condition, deep=False)]
     if condition.all_ is not None:
-        parts.append(_all(compile_condition(c, fields) for c in condition.all_))
+        parts.append(_all(compile_condition(c, test) for c in condition.all_))
     if condition.any_ is not None:
-        parts.append(_any(compile_condition(c, fields) for c in condition.any_))
+        parts.append(_any(compile_condition(c, test) for c in condition.any_))
     if condition.not_ is not None:
-        parts.append(~compile_condition(condition.not_, fields))
+        parts.append(~compile_condition(condition.not_, test))
     return _all(parts)
+
+
+def tests_of(condition: Condition | None, deep: bool = True) -> Iterator[tuple[str, str, Any]]:
+    """The ``(field, operator, value)`` tests of a condition, nested ones when ``deep``."""
+    if condition is None:
+        return
+    for name, test in condition.field_tests():
+        if isinstance(test, Tests):
+            for op, value in test.items():
+                yield name, op, value
+        else:
+            yield name, "eq", test
+    if deep:
+        for child in [*(condition.all_ or []), *(condition.any_ or []),
+                      *([condition.not_] if condition.not_ else [])]:
+            yield from tests_of(child)
+
+
+def compile_test(reading: Reading, op: str, value: Any) -> ir.BooleanValue:
+    """One test on one field, never null (SPEC §3)."""
+    return _operator(reading, op, value)
+
+
+def reading_tests(fields: Fields) -> TestFn:
+    """Tests computed from the readings of columns."""
+
+    def test(name: str, op: str, value: Any) -> ir.BooleanValue:
+        return _operator(fields(name), op, value)
+
+    return test
 
 
 def _all(parts: Iterable[ir.BooleanValue]) -> ir.BooleanValue:

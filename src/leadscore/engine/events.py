@@ -16,20 +16,32 @@ Weights come from exact microsecond ages (SPEC §3 "precision").
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 import ibis
 import ibis.expr.types as ir
 
-from leadscore.engine.conditions import compile_condition
+from leadscore.engine.conditions import TestFn, compile_condition, compile_test, tests_of
 from leadscore.engine.values import Reading
 from leadscore.model import EngagementRule, InactivityRule, Model
 
 MICROS_PER_DAY = 86_400_000_000
 NOT_PROPERTIES = frozenset({"lead_id", "type", "timestamp", "event_id", "properties"})
 LEAD = "lead_key"
+
+
+def micros(days: float) -> int:
+    """A whole number of microseconds that integer ages compare with exactly.
+
+    ``age < days`` holds for an integer microsecond age exactly when
+    ``age < ceil(days × 86,400,000,000)``; an integer literal also keeps engines
+    from comparing through decimals.
+    """
+    return math.ceil(days * MICROS_PER_DAY)
 
 
 @dataclass(frozen=True)
@@ -42,15 +54,16 @@ class Decay:
     def weight(self, age_us: ir.IntegerValue) -> ir.FloatingValue:
         if self.half_life_days is None:
             return ibis.literal(1.0)
-        result: ir.FloatingValue = ibis.literal(0.5) ** (
-            age_us.cast("float64") / (self.half_life_days * MICROS_PER_DAY)
+        half_life = ibis.literal(self.half_life_days * MICROS_PER_DAY, type="float64")
+        result: ir.FloatingValue = ibis.literal(0.5, type="float64") ** (
+            age_us.cast("float64") / half_life
         )
         return result
 
     def in_window(self, age_us: ir.IntegerValue) -> ir.BooleanValue:
         if self.window_days is None:
             return ibis.literal(True)
-        result: ir.BooleanValue = age_us < self.window_days * MICROS_PER_DAY
+        result: ir.BooleanValue = age_us < micros(self.window_days)
         return result
 
 
@@ -111,12 +124,56 @@ def plan_events(model: Model, events: ir.Table) -> tuple[ir.Table, EventPlan]:
     section = model.engagement
     decay = Decay(section.half_life_days, section.window_days) if section else Decay(None, None)
     weighted = events.mutate(weight=decay.weight(events.age_us))
+    rules = list(model.all_engagement_rules())
+    weighted, test = _text_tests(weighted, [t for r in rules for t in tests_of(r.when)])
     fields = event_fields(weighted)
-    for rule in model.all_engagement_rules():
-        _plan_rule(plan, rule, weighted, fields, decay)
+    for rule in rules:
+        _plan_rule(plan, rule, weighted, fields, test, decay)
     for inactive in model.inactivity_rules:
         _plan_inactivity(plan, inactive, weighted)
     return weighted, plan
+
+
+def _text_tests(events: ir.Table, tests: list[tuple[str, str, Any]]) -> tuple[ir.Table, TestFn]:
+    """Tests on text properties, computed once per distinct value and joined back.
+
+    A URL condition costs a trim, a lower-case and a search; run over each distinct
+    URL instead of each event, it is paid a few thousand times, not millions (the
+    join back is far cheaper). Tests on other types run per event: they are cheap.
+    """
+    fields = event_fields(events)
+    columns: dict[tuple[str, str, str], str] = {}
+    by_field: dict[str, list[tuple[str, str, Any]]] = {}
+    for name, op, value in tests:
+        reading = fields(name)
+        key = (name, op, repr(value))
+        if reading.column is not None and reading.dtype.is_string() and key not in columns:
+            columns[key] = f"_t{len(columns)}"
+            by_field.setdefault(name, []).append((name, op, value))
+    missing: dict[str, bool] = {}
+    for index, (name, field_tests) in enumerate(by_field.items()):
+        key_column = f"_k{index}"
+        values = events.select(**{key_column: events[name]}).filter(lambda t: t[key_column].notnull())
+        values = values.distinct()
+        computed = {}
+        for _, op, value in field_tests:
+            column = columns[(name, op, repr(value))]
+            computed[column] = compile_test(Reading(values[key_column], name), op, value)
+            missing[column] = op == "exists" and value is False
+        dimension = values.mutate(**computed)
+        events = events.left_join(dimension, events[name] == dimension[key_column]).drop(key_column)
+        events = events.mutate(
+            **{c: events[c].fill_null(missing[c]) for c in computed}
+        )
+
+    def test(name: str, op: str, value: Any) -> ir.BooleanValue:
+        column = columns.get((name, op, repr(value)))
+        if column is not None:
+            result: ir.BooleanValue = events[column]
+            return result
+        return compile_test(event_fields(events)(name), op, value)
+
+    return events, test
 
 
 def _plan_rule(
@@ -124,10 +181,11 @@ def _plan_rule(
     rule: EngagementRule,
     events: ir.Table,
     fields: Callable[[str], Reading],
+    test: TestFn,
     decay: Decay,
 ) -> None:
     matches = events.etype.isin(rule.event_types) & decay.in_window(events.age_us)
-    matches = matches & compile_condition(rule.when, fields)
+    matches = matches & compile_condition(rule.when, test)
     points = float(rule.points)
     single = rule.once if rule.min_count is None else rule.min_count == 1
     if rule.distinct is not None:
@@ -143,7 +201,7 @@ def _plan_rule(
     elif rule.min_count is None:
         name = plan.name()
         plan.aggregates[name] = events.weight.sum(where=matches)
-        plan.contributions[rule.id] = _capped(rule, lambda t: points * t[name].fill_null(0.0))
+        plan.contributions[rule.id] = _capped(rule, lambda t: (points * t[name]).fill_null(0.0))
     elif decay.half_life_days is None:
         name, needed = plan.name(), rule.min_count
         plan.aggregates[name] = events.count(where=matches)
@@ -177,7 +235,7 @@ def _plan_distinct(
             **{name: lambda t: decay.weight(t.age_us).sum()}
         )
         plan.subplans.append(total)
-        plan.contributions[rule.id] = _capped(rule, lambda t: points * t[name].fill_null(0.0))
+        plan.contributions[rule.id] = _capped(rule, lambda t: (points * t[name]).fill_null(0.0))
     elif decay.half_life_days is None:
         name, needed = plan.name(), rule.min_count
         plan.subplans.append(per_value.group_by(LEAD).aggregate(**{name: lambda t: t.count()}))

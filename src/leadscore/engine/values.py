@@ -22,6 +22,7 @@ import ibis.expr.types as ir
 NUMBER_PATTERN = r"^[+-]?([0-9]+(\.[0-9]+)?|\.[0-9]+)([eE][+-]?[0-9]+)?$"
 _NUMBER = re.compile(NUMBER_PATTERN)
 TRIMMED = " \t\r\n"  # SPEC §3: only spaces, tabs, CR and LF are trimmed
+_TRIMMED_CHARS = tuple(TRIMMED)
 IDENTIFIER_COLUMNS = frozenset({"lead_id", "account_id", "postal_code", "phone"})
 TRUE_TEXTS = ("true", "yes", "1")
 FALSE_TEXTS = ("false", "no", "0")
@@ -34,8 +35,14 @@ def _trim_chars(value: str, characters: str) -> str:  # type: ignore[empty-body]
 
 
 def trim(value: ir.StringValue) -> ir.StringValue:
-    """Remove leading and trailing spaces, tabs, CR and LF (not other white space)."""
-    result: ir.StringValue = _trim_chars(value, TRIMMED)
+    """Remove leading and trailing spaces, tabs, CR and LF (not other white space).
+
+    Engines trim a character set slowly (DuckDB: ~10x a plain scan), and almost no
+    value needs it, so only values whose first or last character is one of those
+    are trimmed.
+    """
+    edges = value.substr(0, 1).isin(_TRIMMED_CHARS) | value.right(1).isin(_TRIMMED_CHARS)
+    result: ir.StringValue = edges.ifelse(_trim_chars(value, TRIMMED), value)
     return result
 
 
