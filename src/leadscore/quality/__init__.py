@@ -1,0 +1,1 @@
+"""Data quality: derived lead fields (SPEC §2)."""
