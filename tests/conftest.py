@@ -1,0 +1,55 @@
+"""Shared helpers: score small hand-made tables through the public API."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+import pyarrow as pa
+import pytest
+
+import leadscore
+
+T = datetime(2025, 6, 1)
+EVENT_SCHEMA = {"lead_id": pa.string(), "type": pa.string(), "timestamp": pa.timestamp("us")}
+
+
+def days_ago(days: float) -> datetime:
+    """The instant ``days`` before T (fractions allowed, microsecond precision)."""
+    return T - timedelta(days=days)
+
+
+def events_table(rows: list[dict[str, Any]]) -> pa.Table:
+    """Events from dicts; typed lead_id/type/timestamp columns, the rest inferred."""
+    names = list(dict.fromkeys(k for row in rows for k in row)) or list(EVENT_SCHEMA)
+    columns = {name: [row.get(name) for row in rows] for name in names}
+    arrays = {
+        name: pa.array(values, type=EVENT_SCHEMA.get(name)) for name, values in columns.items()
+    }
+    return pa.table(arrays)
+
+
+def leads_table(rows: list[dict[str, Any]]) -> pa.Table:
+    names = list(dict.fromkeys(k for row in rows for k in row))
+    return pa.table({name: [row.get(name) for row in rows] for name in names})
+
+
+def score_rows(
+    model: dict[str, Any] | leadscore.Model,
+    leads: list[dict[str, Any]] | pa.Table,
+    events: list[dict[str, Any]] | None = None,
+    as_of: datetime = T,
+) -> dict[str, dict[str, Any]]:
+    """Score and return the explained rows keyed by lead_id (as text)."""
+    loaded = model if isinstance(model, leadscore.Model) else leadscore.load_model(
+        {"name": "test", **model}
+    )
+    lead_table = leads if isinstance(leads, pa.Table) else leads_table(leads)
+    event_table = None if events is None else events_table(events)
+    result = leadscore.score(loaded, lead_table, event_table, as_of, explain=True)
+    return {str(row["lead_id"]): row for row in result.to_pylist()}
+
+
+@pytest.fixture
+def score() -> Any:
+    return score_rows
