@@ -7,6 +7,7 @@ Results go to stdout (``--json`` where useful), diagnostics to stderr. A
 from __future__ import annotations
 
 import json
+import logging
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -45,6 +46,9 @@ AsOfOpt = Annotated[
 
 def main() -> None:
     """Entry point of the console script."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("warning: %(message)s"))
+    logging.getLogger("leadscore").addHandler(handler)
     app()
 
 

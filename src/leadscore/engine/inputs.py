@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -28,6 +29,16 @@ def _json_text(value: str, path: str) -> str:  # type: ignore[empty-body]
     """DuckDB's JSON text extraction."""
 
 
+log = logging.getLogger("leadscore")
+
+# Derived by the data-quality step when the input lacks them (SPEC §2).
+_DERIVED = frozenset({
+    "email_domain", "email_valid", "email_is_free", "email_is_disposable", "email_is_role",
+    "seniority", "job_function", "country_code", "profile_completeness", "account_key",
+    "duplicate_of",
+})
+
+
 @dataclass(frozen=True)
 class Inputs:
     """The tables a scoring query reads, and where they came from (for messages)."""
@@ -36,6 +47,7 @@ class Inputs:
     events: ir.Table | None
     leads_name: str
     events_name: str
+    warnings: tuple[str, ...] = ()
 
 
 def describe(source: Source, role: str) -> str:
@@ -50,14 +62,31 @@ def load_inputs(con: Any, model: Model, leads: Source, events: Source | None) ->
     if model.inactivity_rules:
         lead_table = normalise_timestamps(con, lead_table, ["created_at"], leads_name)
     _check_unique_ids(con, lead_table, leads_name)
+    warnings = [*_absent(model.lead_fields() - _DERIVED, lead_table, leads_name, "fit, "
+                         "disqualify and stage conditions")]
     event_table = None
     events_name = describe(events, "events") if events is not None else "events"
     if events is not None:
         event_table = read_table(con, events, "events", "events")
         require_columns(event_table, EVENT_REQUIRED, events_name)
         event_table = normalise_timestamps(con, event_table, ["timestamp"], events_name)
-        event_table = expose_properties(event_table, model.event_properties(), events_name)
-    return Inputs(lead_table, event_table, leads_name, events_name)
+        event_table = expose_properties(event_table, model.event_properties())
+        if "properties" not in event_table.columns:
+            warnings += _absent(model.event_properties(), event_table, events_name,
+                                "engagement rules")
+    for warning in warnings:
+        log.warning(warning)
+    return Inputs(lead_table, event_table, leads_name, events_name, tuple(warnings))
+
+
+def _absent(names: set[str], table: ir.Table, where: str, readers: str) -> list[str]:
+    """SPEC §3: a missing field fails every test; say so, since it is often a typo."""
+    missing = sorted(n for n in names if n not in table.columns)
+    if not missing:
+        return []
+    listed = ", ".join(repr(n) for n in missing)
+    return [f"{where} has no column {listed}, read by the {readers}: every test on it is "
+            "false (add the column, or correct the model)."]
 
 
 def _check_unique_ids(con: Any, leads: ir.Table, where: str) -> None:
@@ -68,7 +97,7 @@ def _check_unique_ids(con: Any, leads: ir.Table, where: str) -> None:
         raise LeadscoreError(
             ErrorCode.BAD_DATA,
             f"{where}: leads without a lead_id:",
-            issues=[Issue(f"{where} row {int(r._row)}", "lead_id is empty") for r in rows.itertuples()],
+            issues=[Issue(f"{where} row {int(r['_row'])}", "lead_id is empty") for r in rows.to_dict("records")],
             hint="Every lead needs a unique lead_id.",
         )
     ids = key.trimmed() if key.dtype.is_string() else leads.lead_id
@@ -78,28 +107,19 @@ def _check_unique_ids(con: Any, leads: ir.Table, where: str) -> None:
         raise LeadscoreError(
             ErrorCode.DUPLICATE_LEAD,
             f"{where}: repeated lead_id values:",
-            issues=[Issue(where, f"lead_id {r._id!r} appears {r.n} times") for r in repeated.itertuples()],
+            issues=[Issue(where, f"lead_id {r['_id']!r} appears {r['n']} times") for r in repeated.to_dict("records")],
             hint="Each lead must appear once; merge the rows or give them distinct ids.",
         )
 
 
-def expose_properties(events: ir.Table, names: Iterable[str], where: str) -> ir.Table:
+def expose_properties(events: ir.Table, names: Iterable[str]) -> ir.Table:
     """Make every property the model reads a column (SPEC §2).
 
     A property can be a column or a key of a JSON ``properties`` column; a
     non-empty column wins over the key of the same name.
     """
     wanted = sorted(set(names))
-    has_json = "properties" in events.columns
-    missing = [n for n in wanted if n not in events.columns]
-    if missing and not has_json:
-        raise LeadscoreError(
-            ErrorCode.MISSING_COLUMN,
-            f"{where} has no column {', '.join(repr(n) for n in missing)}, which the model's "
-            "engagement rules read.",
-            hint="Add the column (it may be empty), or give events a JSON 'properties' column.",
-        )
-    if not has_json:
+    if "properties" not in events.columns:
         return events
     props = events.properties
     extracted = {}

@@ -159,8 +159,8 @@ def _check_parsed(
     if total:
         rows = _first_rows(con, table.mutate(_text=text, _problem=problem), "_text")
         issues = [
-            Issue(f"{where} row {int(r._row)}", f"{column} {r._text!r} is not a timestamp")
-            for r in rows.itertuples()
+            Issue(f"{where} row {int(r['_row'])}", f"{column} {r['_text']!r} is not a timestamp")
+            for r in rows.to_dict("records")
         ]
         more = f" ({total} rows in all)" if total > len(rows) else ""
         raise LeadscoreError(
