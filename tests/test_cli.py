@@ -189,3 +189,30 @@ def test_parquet_lead_ids_are_joined_as_text_with_csv_events(tmp_path):
     assert result.exit_code == 0, result.output
     rows = {r["lead_id"]: r["engagement"] for r in pacsv.read_csv(out).to_pylist()}
     assert rows == {7: 2.0, 70: 0.0}  # "007" is another lead (unknown here)
+
+
+def test_accounts_roll_up_top_leads_without_duplicates_or_disqualified(tmp_path):
+    model = tmp_path / "m.yaml"
+    model.write_text(
+        "name: a\n"
+        "fit:\n  rules: [{id: ceo, when: {job_title: ceo}, points: 40}, {id: base, points: 10}]\n"
+        "  grades: [{grade: A, min: 40}, {grade: B}]\n"
+        "disqualify: [{id: rival, when: {email: {ends_with: '@rival.com'}}}]\n"
+        "accounts: {top: 2}\n"
+    )
+    leads = tmp_path / "leads.csv"
+    leads.write_text(
+        "lead_id,email,job_title,account_id,created_at\n"
+        "1,a@acme.com,ceo,,2025-01-01\n2,b@acme.com,x,,2025-01-02\n3,c@acme.com,y,,2025-01-03\n"
+        "4, A@Acme.com,ceo,,2025-01-04\n5,x@gmail.com,ceo,,\n6,z@rival.com,ceo,ACC1,\n"
+    )
+    out = tmp_path / "accounts.json"
+    result = invoke("accounts", "-m", model, "-l", leads, "--as-of", "2025-06-01", "-o", out)
+    assert result.exit_code == 0, result.output
+    rows = {r["account"]: r for r in json.loads(out.read_text())}
+    # acme.com: lead 4 duplicates lead 1 (same e-mail) and does not count; the top 2 of
+    # the rest are lead 1 (50) and lead 2 or 3 (10). gmail.com is free mail: no account.
+    assert rows["acme.com"]["score"] == 60 and rows["acme.com"]["leads"] == 4
+    assert rows["acme.com"]["best_grade"] == "A"
+    assert rows["ACC1"]["score"] == 0  # its only lead is disqualified
+    assert set(rows) == {"acme.com", "ACC1"}

@@ -67,6 +67,7 @@ def open_session(
     as_of: AsOf = None,
     engine: Engine = "duckdb",
     memory_limit: str | None = None,
+    derived: tuple[str, ...] = (),
 ) -> Session:
     """Connect, read and check the inputs; the start of every scoring job."""
     if engine != "duckdb":
@@ -76,7 +77,7 @@ def open_session(
         model = load_model(model)
     instant = as_of_instant(as_of)
     con = connect(memory_limit)
-    inputs = load_inputs(con, model, leads, events)
+    inputs = load_inputs(con, model, leads, events, derived)
     return Session(model, con, inputs, instant)
 
 

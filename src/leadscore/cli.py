@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
+import pyarrow as pa
 import typer
 from rich.console import Console
 
@@ -151,6 +152,33 @@ def top(
         print(json.dumps(table.to_pylist(), indent=2, ensure_ascii=False, default=str))
     else:
         out.print(leads_table(table, title="Leads to call"))
+
+
+@app.command()
+def accounts(
+    model: ModelOpt,
+    leads: LeadsOpt,
+    events: EventsOpt = None,
+    as_of: AsOfOpt = None,
+    out_path: Annotated[
+        Path | None, typer.Option("--out", "-o", help="Output: .csv, .parquet, .json.")
+    ] = None,
+    n: Annotated[int, typer.Option("-n", "--limit", min=1, help="Accounts to show.")] = 20,
+) -> None:
+    """Account roll-up: the sum of each account's top lead scores, engaged leads, members.
+
+    Example: leadscore accounts -m model.yaml -l leads.csv -e events.parquet -o accounts.csv
+    """
+    from leadscore.accounts import accounts as rollup
+
+    with working("Scoring…"):
+        if out_path is not None:
+            path = run(lambda: rollup(model, leads, events, as_of, out=out_path))
+            err.print(f"Wrote {path}", highlight=False)
+            return
+        table = run(lambda: rollup(model, leads, events, as_of))
+    assert isinstance(table, pa.Table)
+    out.print(leads_table(table.slice(0, n), title="Accounts"))
 
 
 def _write_arrow(table: Any, path: Path) -> None:

@@ -11,8 +11,9 @@ from rich.text import Text
 
 from leadscore.api import Explanation
 
-_SHOWN = ("rank", "lead_id", "score", "change", "stage", "previous_stage", "matrix",
-          "top_interest", "first_name", "last_name", "job_title", "company", "email")
+_SHOWN = ("rank", "account", "lead_id", "score", "change", "stage", "previous_stage", "matrix",
+          "top_interest", "first_name", "last_name", "job_title", "company", "email", "leads",
+          "engaged", "best_grade", "members")
 
 
 def number(value: float | None) -> str:

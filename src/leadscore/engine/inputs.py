@@ -22,6 +22,7 @@ from leadscore.engine.io import (
 from leadscore.engine.values import Reading
 from leadscore.errors import ErrorCode, Issue, LeadscoreError
 from leadscore.model import Model
+from leadscore.quality.derive import DERIVED_FIELDS, derive
 
 
 @ibis.udf.scalar.builtin(name="json_extract_string")
@@ -30,14 +31,6 @@ def _json_text(value: str, path: str) -> str:  # type: ignore[empty-body]
 
 
 log = logging.getLogger("leadscore")
-
-# Derived by the data-quality step when the input lacks them (SPEC §2).
-_DERIVED = frozenset({
-    "email_domain", "email_valid", "email_is_free", "email_is_disposable", "email_is_role",
-    "seniority", "job_function", "country_code", "profile_completeness", "account_key",
-    "duplicate_of",
-})
-
 
 @dataclass(frozen=True)
 class Inputs:
@@ -54,15 +47,24 @@ def describe(source: Source, role: str) -> str:
     return str(source) if isinstance(source, str) or hasattr(source, "suffix") else role
 
 
-def load_inputs(con: Any, model: Model, leads: Source, events: Source | None) -> Inputs:
-    """Read, check and type the inputs of ``model``; raise on anything unreadable."""
+def load_inputs(
+    con: Any, model: Model, leads: Source, events: Source | None, derived: Iterable[str] = ()
+) -> Inputs:
+    """Read, check and type the inputs of ``model``; raise on anything unreadable.
+
+    The data-quality step adds the derived fields (SPEC §2) the model reads, and
+    those asked for in ``derived``, before scoring.
+    """
     leads_name = describe(leads, "leads")
     lead_table = read_table(con, leads, "leads", "leads")
     require_columns(lead_table, LEAD_REQUIRED, leads_name)
     if model.inactivity_rules:
         lead_table = normalise_timestamps(con, lead_table, ["created_at"], leads_name)
     _check_unique_ids(con, lead_table, leads_name)
-    warnings = [*_absent(model.lead_fields() - _DERIVED, lead_table, leads_name, "fit, "
+    wanted = [f for f in DERIVED_FIELDS if f in model.lead_fields() or f in set(derived)]
+    if wanted:
+        lead_table = derive(lead_table, wanted)
+    warnings = [*_absent(model.lead_fields() - set(DERIVED_FIELDS), lead_table, leads_name, "fit, "
                          "disqualify and stage conditions")]
     event_table = None
     events_name = describe(events, "events") if events is not None else "events"
