@@ -24,6 +24,26 @@ SET preserve_insertion_order = false;
 -- Nothing below depends on the session time zone (ages are epoch_us differences),
 -- but pin it anyway so that a cast of a TIMESTAMPTZ can never shift an instant.
 SET TimeZone = 'UTC';
+-- The estimated sizes of CTE scans are poor here (the 46 distinct (type, url) pairs
+-- are estimated like the millions of events), and DuckDB then builds its hash table on
+-- the events. Every join below is written with its small side on the right, the build
+-- side, so keep the sides as written.
+SET disabled_optimizers = 'build_side_probe_side';
+-- SPEC "trimmed, lower-cased; blank is missing": leading and trailing spaces, tabs, CR
+-- and LF removed, Unicode lower-case, '' -> NULL. DuckDB's trim(s, chars) costs ~0.4 us
+-- a string, so it runs only on strings that start or end with one of those.
+CREATE OR REPLACE TEMP MACRO norm(s) AS nullif(
+    lower(
+        CASE
+            WHEN starts_with(s, ' ') OR starts_with(s, chr(9)) OR starts_with(s, chr(10))
+                OR starts_with(s, chr(13)) OR ends_with(s, ' ') OR ends_with(s, chr(9))
+                OR ends_with(s, chr(10)) OR ends_with(s, chr(13))
+            THEN trim(s, e' \t\r\n')
+            ELSE s
+        END
+    ),
+    ''
+);
 
 WITH
 -- ------------------------------------------------------------------ event_id de-dup
@@ -79,8 +99,8 @@ pair AS MATERIALIZED (
     SELECT
         type,
         url,
-        lower(trim(type, e' \t\r\n')) AS t,
-        nullif(lower(trim(url, e' \t\r\n')), '') AS u
+        norm(type) AS t,
+        norm(url) AS u
     FROM (SELECT DISTINCT type, url FROM ev)
 ),
 pair_flags AS MATERIALIZED (
@@ -170,7 +190,7 @@ per_lead AS (
         sum(w) FILTER (WHERE robot_video) AS robot_video,
         max(w) FILTER (WHERE robot_brochure) AS robot_brochure,
         max(w) FILTER (
-            WHERE webinar AND lower(trim(campaign, e' \t\r\n')) = 'webinar-robot-cells'
+            WHERE webinar AND norm(campaign) = 'webinar-robot-cells'
         ) AS robot_webinar,
         sum(w) FILTER (WHERE support_page) AS manuals,
         sum(w) FILTER (WHERE spare_parts) AS spare_parts
@@ -180,29 +200,15 @@ per_lead AS (
 -- ------------------------------------------------------------------ distinct: session_id
 -- M keeps, per distinct session (trimmed, lower-cased; blank or null = missing, not in
 -- M), only the most recent event of M: its youngest age, per rule.
-per_raw_session AS (
-    -- grouped by the raw value first: normalizing the ~3x fewer (lead, raw session)
-    -- groups is cheaper than normalizing every event; the next step merges raw values
-    -- that normalize alike ("S1 " and "s1").
+per_session AS (
     SELECT
         lead_id,
-        session_id,
         min(age) FILTER (WHERE pv) AS pv_age,
         min(age) AS deep_age,
         min(age) FILTER (WHERE support_page) AS support_age
     FROM fev
-    WHERE session_type AND session_id IS NOT NULL
-    GROUP BY lead_id, session_id
-),
-per_session AS (
-    SELECT
-        lead_id,
-        min(pv_age) AS pv_age,
-        min(deep_age) AS deep_age,
-        min(support_age) AS support_age
-    FROM per_raw_session
-    WHERE trim(session_id, e' \t\r\n') <> ''
-    GROUP BY lead_id, lower(trim(session_id, e' \t\r\n'))
+    WHERE session_type AND norm(session_id) IS NOT NULL
+    GROUP BY lead_id, norm(session_id)
 ),
 per_lead_sessions AS (
     SELECT
@@ -222,12 +228,12 @@ per_lead_sessions AS (
 lead AS (
     SELECT
         lead_id,
-        nullif(lower(trim(job_title, e' \t\r\n')), '') AS jt,
-        nullif(lower(trim(industry, e' \t\r\n')), '') AS ind,
-        nullif(lower(trim(country, e' \t\r\n')), '') AS ctry,
-        nullif(lower(trim(source, e' \t\r\n')), '') AS src,
-        nullif(lower(trim(email, e' \t\r\n')), '') AS em,
-        nullif(lower(trim(phone, e' \t\r\n')), '') AS ph,
+        norm(job_title) AS jt,
+        norm(industry) AS ind,
+        norm(country) AS ctry,
+        norm(source) AS src,
+        norm(email) AS em,
+        norm(phone) AS ph,
         company_size AS size,
         CASE WHEN NOT isnan(annual_revenue) THEN annual_revenue END AS revenue,
         created_at
