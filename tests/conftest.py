@@ -41,8 +41,10 @@ def score_rows(
     as_of: datetime = T,
 ) -> dict[str, dict[str, Any]]:
     """Score and return the explained rows keyed by lead_id (as text)."""
-    loaded = model if isinstance(model, leadscore.Model) else leadscore.load_model(
-        {"name": "test", **model}
+    loaded = (
+        model
+        if isinstance(model, leadscore.Model)
+        else leadscore.load_model({"name": "test", **model})
     )
     lead_table = leads if isinstance(leads, pa.Table) else leads_table(leads)
     event_table = None if events is None else events_table(events)

@@ -49,12 +49,24 @@ def files(tmp_path: Path) -> dict[str, Path]:
         "\n".join(
             json.dumps(e)
             for e in [
-                {"lead_id": "1", "type": "page_view", "timestamp": "2025-05-31T10:00:00Z",
-                 "properties": {"url": "/pricing"}},
-                {"lead_id": "2", "type": "page_view", "timestamp": "2025-05-31",
-                 "properties": {"url": "/blog"}},
-                {"lead_id": "3", "type": "page_view", "timestamp": "2025-06-02T00:00:00+02:00",
-                 "properties": {"url": "/pricing"}},
+                {
+                    "lead_id": "1",
+                    "type": "page_view",
+                    "timestamp": "2025-05-31T10:00:00Z",
+                    "properties": {"url": "/pricing"},
+                },
+                {
+                    "lead_id": "2",
+                    "type": "page_view",
+                    "timestamp": "2025-05-31",
+                    "properties": {"url": "/blog"},
+                },
+                {
+                    "lead_id": "3",
+                    "type": "page_view",
+                    "timestamp": "2025-06-02T00:00:00+02:00",
+                    "properties": {"url": "/pricing"},
+                },
             ]
         )
         + "\n"
@@ -63,8 +75,19 @@ def files(tmp_path: Path) -> dict[str, Path]:
 
 
 def score_args(files: dict[str, Path], out: Path) -> list[str]:
-    return ["score", "-m", str(files["model"]), "-l", str(files["leads"]), "-e",
-            str(files["events"]), "--as-of", "2025-06-01T00:00:00Z", "-o", str(out)]
+    return [
+        "score",
+        "-m",
+        str(files["model"]),
+        "-l",
+        str(files["leads"]),
+        "-e",
+        str(files["events"]),
+        "--as-of",
+        "2025-06-01T00:00:00Z",
+        "-o",
+        str(out),
+    ]
 
 
 def test_score_reads_semicolon_csv_with_bom_and_jsonl_properties(files):
@@ -90,25 +113,53 @@ def test_outputs_are_written_by_extension(files, suffix):
 
 
 def test_explain_prints_rules_and_json(files):
-    args = ["explain", "-m", files["model"], "-l", files["leads"], "-e", files["events"],
-            "--as-of", "2025-06-01", "--lead", "1"]
+    args = [
+        "explain",
+        "-m",
+        files["model"],
+        "-l",
+        files["leads"],
+        "-e",
+        files["events"],
+        "--as-of",
+        "2025-06-01",
+        "--lead",
+        "1",
+    ]
     human = invoke(*args)
     assert human.exit_code == 0 and "pricing" in human.output and "ceo" in human.output
     data = json.loads(invoke(*args, "--json").output)
     assert [(x["rule"], x["points"]) for x in data["explanation"]] == [
-        ("ceo", 30), ("big", 10), ("pv", 2), ("pricing", 5)
+        ("ceo", 30),
+        ("big", 10),
+        ("pv", 2),
+        ("pricing", 5),
     ]
 
 
 def test_top_marks_what_changed_since_the_previous_list(files):
     before = files["dir"] / "before.csv"
     before.write_text("lead_id,score,stage\n1,30,lead\n2,2,lead\n")
-    result = invoke("top", "-m", files["model"], "-l", files["leads"], "-e", files["events"],
-                    "--as-of", "2025-06-01", "--since", before, "--json")
+    result = invoke(
+        "top",
+        "-m",
+        files["model"],
+        "-l",
+        files["leads"],
+        "-e",
+        files["events"],
+        "--as-of",
+        "2025-06-01",
+        "--since",
+        before,
+        "--json",
+    )
     assert result.exit_code == 0, result.output
     rows = json.loads(result.output)
     assert [(r["rank"], r["lead_id"], r["change"]) for r in rows] == [
-        (1, "1", "+17.0"), (2, "3", "new"), (3, "2", "")
+        (1, "1", "+17.0"),
+        (2, "3", "new"),
+        (3, "2", ""),
     ]
     assert rows[0]["previous_stage"] == "lead" and rows[0]["stage"] == "SQL"
 
@@ -118,27 +169,42 @@ def test_validate_lists_every_error_with_line_and_path(tmp_path):
     bad.write_text(MODEL.replace("{gte: 100}", "{gte_: 100}").replace("points: 2}", "pointz: 2}"))
     result = invoke("validate", bad)
     assert result.exit_code == 2
-    assert f"{bad}:6 fit.rules[1].when.company_size: unknown test 'gte_' (did you mean 'gte'?)" \
+    assert (
+        f"{bad}:6 fit.rules[1].when.company_size: unknown test 'gte_' (did you mean 'gte'?)"
         in result.output
+    )
     assert "engagement.rules[0]: unknown key 'pointz' (did you mean 'points'?)" in result.output
     assert "missing required key 'points'" in result.output
 
 
 def test_schema_is_json_schema_with_every_section():
     schema = json.loads(invoke("schema").output)
-    assert set(schema["properties"]) >= {"fit", "engagement", "interests", "disqualify",
-                                         "score", "stages", "accounts"}
+    assert set(schema["properties"]) >= {
+        "fit",
+        "engagement",
+        "interests",
+        "disqualify",
+        "score",
+        "stages",
+        "accounts",
+    }
 
 
 @pytest.mark.parametrize(
     ("mutate", "message"),
     [
         (lambda f: f["leads"].write_text("id;job_title\n1;ceo\n"), "has no column 'lead_id'"),
-        (lambda f: f["events"].write_text('{"lead_id": "1", "type": "page_view", '
-                                          '"timestamp": "yesterday", "properties": {}}\n'),
-         "row 1: timestamp 'yesterday' is not a timestamp"),
-        (lambda f: f["leads"].write_text("lead_id;job_title\n1;ceo\n1;cto\n"),
-         "lead_id '1' appears 2 times"),
+        (
+            lambda f: f["events"].write_text(
+                '{"lead_id": "1", "type": "page_view", '
+                '"timestamp": "yesterday", "properties": {}}\n'
+            ),
+            "row 1: timestamp 'yesterday' is not a timestamp",
+        ),
+        (
+            lambda f: f["leads"].write_text("lead_id;job_title\n1;ceo\n1;cto\n"),
+            "lead_id '1' appears 2 times",
+        ),
         (lambda f: f["events"].unlink(), "does not exist"),
         (lambda f: f["leads"].write_bytes(b"PAR1garbage"), "Cannot read the leads file"),
         (lambda f: f["model"].write_text("name: x\nfit: [1, 2]\n"), "is not a valid model"),
@@ -184,8 +250,9 @@ def test_parquet_lead_ids_are_joined_as_text_with_csv_events(tmp_path):
     model = tmp_path / "m.yaml"
     model.write_text(MODEL)
     out = tmp_path / "s.csv"
-    result = invoke("score", "-m", model, "-l", leads, "-e", events, "--as-of", "2025-06-01",
-                    "-o", out)
+    result = invoke(
+        "score", "-m", model, "-l", leads, "-e", events, "--as-of", "2025-06-01", "-o", out
+    )
     assert result.exit_code == 0, result.output
     rows = {r["lead_id"]: r["engagement"] for r in pacsv.read_csv(out).to_pylist()}
     assert rows == {7: 2.0, 70: 0.0}  # "007" is another lead (unknown here)

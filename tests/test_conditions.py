@@ -35,20 +35,30 @@ def test_not_negates_after_the_missing_value_rule():
 def test_numeric_tests_fail_on_values_that_are_not_numbers():
     values = [" 50 ", "1e3", "NaN", "1,5", "75%", "0x10", "1_000", "inf", ".5", "5."]
     assert holds({"x": {"gte": 0.5}}, values) == [
-        True, True, False, False, False, False, False, False, True, False
+        True,
+        True,
+        False,
+        False,
+        False,
+        False,
+        False,
+        False,
+        True,
+        False,
     ]
 
 
 def test_numeric_columns_compare_numerically_and_nan_is_missing():
-    assert holds({"x": {"gt": 10}}, [11.0, 10.0, float("nan"), None]) == [
-        True, False, False, False
-    ]
+    assert holds({"x": {"gt": 10}}, [11.0, 10.0, float("nan"), None]) == [True, False, False, False]
     assert holds({"x": {"exists": False}}, [float("nan"), 1.0]) == [True, False]
 
 
 def test_between_is_inclusive():
     assert holds({"x": {"between": [10, 20]}}, ["10", "20", "9.999", "20.0001"]) == [
-        True, True, False, False
+        True,
+        True,
+        False,
+        False,
     ]
 
 
@@ -73,8 +83,10 @@ def test_identifier_columns_are_text_for_equality_but_numbers_for_ranges():
 
 @pytest.mark.parametrize(
     ("test", "expected"),
-    [(True, [True, True, True, False, False, False]),
-     (False, [False, False, False, True, True, True])],
+    [
+        (True, [True, True, True, False, False, False]),
+        (False, [False, False, False, True, True, True]),
+    ],
 )
 def test_boolean_test_values_match_booleans_and_their_texts(test, expected):
     values = ["true", "Yes", "1", "false", "no", "0"]
@@ -86,8 +98,10 @@ def test_combinators_and_several_operators_in_one_mapping():
     assert holds({"x": {"gte": 18, "lt": 65}}, ["18", "65", "30"]) == [True, False, True]
     assert holds({"all": []}, ["a"]) == [True]
     assert holds({"any": []}, ["a"]) == [False]
-    when = {"any": [{"x": {"starts_with": "vp"}}, {"x": {"contains": "director"}}],
-            "not": {"x": {"contains": "assistant"}}}
+    when = {
+        "any": [{"x": {"starts_with": "vp"}}, {"x": {"contains": "director"}}],
+        "not": {"x": {"contains": "assistant"}},
+    }
     values = ["VP Sales", "Sales Director", "Assistant to the Director", "Engineer"]
     assert holds(when, values) == [True, True, False, False]
 

@@ -36,7 +36,9 @@ def test_every_operator_is_documented(operator):
     assert re.search(rf"^\| `{operator}` \|", MODEL_DOC, re.MULTILINE)
 
 
-@pytest.mark.parametrize("command", sorted(c.name or c.callback.__name__ for c in app.registered_commands if c.callback))
+@pytest.mark.parametrize(
+    "command", sorted(c.name or c.callback.__name__ for c in app.registered_commands if c.callback)
+)
 def test_every_command_is_documented(command):
     assert f"## `leadscore {command}`" in CLI_DOC
 

@@ -14,8 +14,12 @@ VOMACKA = {
         "rules": [
             {"id": "page-view", "event": "page_view", "points": 1},
             {"id": "video", "event": "video_play", "points": 2},
-            {"id": "contact", "event": "page_view", "when": {"url": {"contains": "/contact"}},
-             "points": 5},
+            {
+                "id": "contact",
+                "event": "page_view",
+                "when": {"url": {"contains": "/contact"}},
+                "points": 5,
+            },
             {"id": "three-visits", "event": "page_view", "min_count": 3, "points": 10},
         ]
     },
@@ -24,16 +28,20 @@ VOMACKA = {
 
 
 def visits(lead: str, n: int, url: str = "/home", kind: str = "page_view") -> list[dict]:
-    return [{"lead_id": lead, "type": kind, "timestamp": days_ago(i), "url": url}
-            for i in range(n)]
+    return [{"lead_id": lead, "type": kind, "timestamp": days_ago(i), "url": url} for i in range(n)]
 
 
 def test_vomacka_points_bonus_and_prospect_threshold():
     events = [
-        *visits("A", 26), *visits("A", 4, "/contact"), *visits("A", 6, kind="video_play"),
-        *visits("B", 1), *visits("B", 1, "/contact-us"),
-        *visits("C", 20), *visits("C", 5, kind="video_play"),
-        *visits("D", 3, "/contact"), *visits("D", 11, kind="video_play"),
+        *visits("A", 26),
+        *visits("A", 4, "/contact"),
+        *visits("A", 6, kind="video_play"),
+        *visits("B", 1),
+        *visits("B", 1, "/contact-us"),
+        *visits("C", 20),
+        *visits("C", 5, kind="video_play"),
+        *visits("D", 3, "/contact"),
+        *visits("D", 11, kind="video_play"),
     ]
     leads = [{"lead_id": k} for k in "ABCD"]
     rows = score_rows(VOMACKA, leads, events)
@@ -43,7 +51,10 @@ def test_vomacka_points_bonus_and_prospect_threshold():
     # D: 3 views + 11 videos × 2 + 3 contact × 5 + bonus 10 = 50, exactly the threshold
     assert {k: rows[k]["score"] for k in "ABCD"} == {"A": 72, "B": 7, "C": 40, "D": 50}
     assert {k: rows[k]["stage"] for k in "ABCD"} == {
-        "A": "prospect", "B": "lead", "C": "lead", "D": "prospect"
+        "A": "prospect",
+        "B": "lead",
+        "C": "lead",
+        "D": "prospect",
     }
 
 
@@ -53,34 +64,86 @@ LATHES = Path(__file__).parent / "data" / "lathes.yaml"
 @pytest.fixture(scope="module")
 def lathes_rows() -> dict:
     leads = [
-        {"lead_id": "L1", "seniority": "c_level", "industry": "Manufacturing",
-         "profile_completeness": 0.9, "email_domain": "acme.es", "email_valid": True,
-         "created_at": days_ago(400)},
-        {"lead_id": "L2", "seniority": "student", "industry": None, "profile_completeness": 0.2,
-         "email_domain": "gmail.com", "email_valid": False, "created_at": None},
-        {"lead_id": "L3", "seniority": "director", "industry": "automotive",
-         "profile_completeness": 0.8, "email_domain": "auto.de", "email_valid": True,
-         "created_at": days_ago(10)},
-        {"lead_id": "L4", "seniority": "vp", "industry": "retail", "profile_completeness": 0.5,
-         "email_domain": "shop.fr", "email_valid": True, "created_at": days_ago(90)},
-        {"lead_id": "L5", "seniority": "manager", "industry": "manufacturing",
-         "profile_completeness": 1.0, "email_domain": " Rival-Machines.com",
-         "email_valid": True, "created_at": days_ago(90)},
+        {
+            "lead_id": "L1",
+            "seniority": "c_level",
+            "industry": "Manufacturing",
+            "profile_completeness": 0.9,
+            "email_domain": "acme.es",
+            "email_valid": True,
+            "created_at": days_ago(400),
+        },
+        {
+            "lead_id": "L2",
+            "seniority": "student",
+            "industry": None,
+            "profile_completeness": 0.2,
+            "email_domain": "gmail.com",
+            "email_valid": False,
+            "created_at": None,
+        },
+        {
+            "lead_id": "L3",
+            "seniority": "director",
+            "industry": "automotive",
+            "profile_completeness": 0.8,
+            "email_domain": "auto.de",
+            "email_valid": True,
+            "created_at": days_ago(10),
+        },
+        {
+            "lead_id": "L4",
+            "seniority": "vp",
+            "industry": "retail",
+            "profile_completeness": 0.5,
+            "email_domain": "shop.fr",
+            "email_valid": True,
+            "created_at": days_ago(90),
+        },
+        {
+            "lead_id": "L5",
+            "seniority": "manager",
+            "industry": "manufacturing",
+            "profile_completeness": 1.0,
+            "email_domain": " Rival-Machines.com",
+            "email_valid": True,
+            "created_at": days_ago(90),
+        },
     ]
     pv = "page_view"
     events = [
-        {"lead_id": "L1", "type": pv, "timestamp": days_ago(0), "url": "/lathes/cnc",
-         "session_id": "s1"},
-        {"lead_id": "L1", "type": pv, "timestamp": days_ago(30), "url": "/contact",
-         "session_id": "s2"},
+        {
+            "lead_id": "L1",
+            "type": pv,
+            "timestamp": days_ago(0),
+            "url": "/lathes/cnc",
+            "session_id": "s1",
+        },
+        {
+            "lead_id": "L1",
+            "type": pv,
+            "timestamp": days_ago(30),
+            "url": "/contact",
+            "session_id": "s2",
+        },
         {"lead_id": "L1", "type": pv, "timestamp": days_ago(60), "url": "/x", "session_id": "s3"},
         {"lead_id": "L1", "type": "video_play", "timestamp": days_ago(0), "percent": 80.0},
-        *({"lead_id": "L3", "type": pv, "timestamp": days_ago(0), "url": "/a",
-           "session_id": "t"} for _ in range(25)),
+        *(
+            {"lead_id": "L3", "type": pv, "timestamp": days_ago(0), "url": "/a", "session_id": "t"}
+            for _ in range(25)
+        ),
         {"lead_id": "L3", "type": "video_play", "timestamp": days_ago(0), "percent": 75.0},
         {"lead_id": "L3", "type": "unsubscribe", "timestamp": days_ago(0)},
-        *({"lead_id": "L4", "type": pv, "timestamp": days_ago(0), "url": "/contact",
-           "session_id": f"v{i}"} for i in range(5)),
+        *(
+            {
+                "lead_id": "L4",
+                "type": pv,
+                "timestamp": days_ago(0),
+                "url": "/contact",
+                "session_id": f"v{i}",
+            }
+            for i in range(5)
+        ),
     ]
     return score_rows(leadscore.load_model(LATHES), leads, events)
 

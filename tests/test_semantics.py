@@ -82,9 +82,7 @@ def test_distinct_keeps_the_most_recent_event_per_value():
 def test_min_count_scores_the_weight_of_the_nth_most_recent_event():
     rule = {"id": "r", "event": "page_view", "min_count": 3, "points": 8}
     model = engagement([rule], half_life_days=10)
-    three = [
-        {"lead_id": "1", "type": "page_view", "timestamp": days_ago(d)} for d in (0, 10, 20)
-    ]
+    three = [{"lead_id": "1", "type": "page_view", "timestamp": days_ago(d)} for d in (0, 10, 20)]
     assert rule_points(model, three) == pytest.approx(8 * 0.25, rel=1e-12)
     assert rule_points(model, three[:2]) == 0.0
 
@@ -100,8 +98,7 @@ def test_min_count_without_decay_is_all_or_nothing():
 
 
 def test_distinct_with_min_count_counts_values_not_events():
-    rule = {"id": "r", "event": "page_view", "distinct": "session_id", "min_count": 2,
-            "points": 10}
+    rule = {"id": "r", "event": "page_view", "distinct": "session_id", "min_count": 2, "points": 10}
     model = engagement([rule], half_life_days=10)
     same_session = [
         {"lead_id": "1", "type": "page_view", "timestamp": days_ago(d), "session_id": "a"}
@@ -156,7 +153,9 @@ def test_inactivity_with_the_created_at_exception():
     ]
     rows = score_rows(model, leads, events)
     assert [rows[k]["rule:dormant"] for k in ("silent-old", "silent-new", "silent-unknown")] == [
-        -10, 0, -10
+        -10,
+        0,
+        -10,
     ]
     assert rows["silent-new"]["rule:no-web"] == 0  # created 10 days ago, within 30
     assert rows["recent-mail"]["rule:dormant"] == 0
@@ -206,10 +205,28 @@ def test_interests_and_top_interest_with_ties_to_the_first_declared():
     model = {
         "engagement": {"half_life_days": 10, "rules": []},
         "interests": [
-            {"id": "lathes", "rules": [{"id": "l", "event": "page_view",
-                                        "when": {"url": {"contains": "/lathes"}}, "points": 2}]},
-            {"id": "robots", "rules": [{"id": "r", "event": "page_view",
-                                        "when": {"url": {"contains": "/robots"}}, "points": 1}]},
+            {
+                "id": "lathes",
+                "rules": [
+                    {
+                        "id": "l",
+                        "event": "page_view",
+                        "when": {"url": {"contains": "/lathes"}},
+                        "points": 2,
+                    }
+                ],
+            },
+            {
+                "id": "robots",
+                "rules": [
+                    {
+                        "id": "r",
+                        "event": "page_view",
+                        "when": {"url": {"contains": "/robots"}},
+                        "points": 1,
+                    }
+                ],
+            },
         ],
     }
     leads = [{"lead_id": "tie"}, {"lead_id": "robots"}, {"lead_id": "none"}]
@@ -231,8 +248,10 @@ def test_interests_and_top_interest_with_ties_to_the_first_declared():
 
 def test_stages_disqualify_first_then_first_matching_stage():
     model = {
-        "fit": {"rules": [{"id": "f", "when": {"title": "ceo"}, "points": 60}],
-                "grades": [{"grade": "A", "min": 50}, {"grade": "B"}]},
+        "fit": {
+            "rules": [{"id": "f", "when": {"title": "ceo"}, "points": 60}],
+            "grades": [{"grade": "A", "min": 50}, {"grade": "B"}],
+        },
         "disqualify": [
             {"id": "competitor", "when": {"email": {"ends_with": "@rival.com"}}},
             {"id": "also-ceo", "when": {"title": "ceo"}},
@@ -258,21 +277,30 @@ def test_stages_disqualify_first_then_first_matching_stage():
 def test_explanation_lists_every_nonzero_rule_and_adds_up():
     import leadscore
 
-    model = leadscore.load_model({
-        "name": "x",
-        "fit": {"rules": [{"id": "a", "points": 5}, {"id": "b", "when": {"x": "no"},
-                                                      "points": 7}]},
-        "engagement": {"rules": [{"id": "pv", "event": "page_view", "points": 1.5}],
-                       "inactivity": [{"id": "idle", "days": 1, "points": -3}]},
-        "disqualify": [{"id": "dq", "when": {"x": {"exists": False}}}],
-    })
+    model = leadscore.load_model(
+        {
+            "name": "x",
+            "fit": {
+                "rules": [{"id": "a", "points": 5}, {"id": "b", "when": {"x": "no"}, "points": 7}]
+            },
+            "engagement": {
+                "rules": [{"id": "pv", "event": "page_view", "points": 1.5}],
+                "inactivity": [{"id": "idle", "days": 1, "points": -3}],
+            },
+            "disqualify": [{"id": "dq", "when": {"x": {"exists": False}}}],
+        }
+    )
     from conftest import events_table, leads_table
 
     leads = leads_table([{"lead_id": "1", "x": None}])
     events = events_table([{"lead_id": "1", "type": "page_view", "timestamp": days_ago(2)}])
     result = leadscore.explain(model, leads, events, "1", T)
     lines = [(c.section, c.rule, c.points) for c in result.contributions]
-    assert lines == [("fit", "a", 5), ("engagement", "pv", 1.5), ("inactivity", "idle", -3),
-                     ("disqualify", "dq", 0)]
+    assert lines == [
+        ("fit", "a", 5),
+        ("engagement", "pv", 1.5),
+        ("inactivity", "idle", -3),
+        ("disqualify", "dq", 0),
+    ]
     assert result.fit == 5 and result.engagement == -1.5
     assert sum(c.points for c in result.contributions) == result.fit + result.engagement

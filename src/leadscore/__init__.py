@@ -1,8 +1,12 @@
 """leadscore: lead scoring compiled to one query, explained point by point.
 
 >>> import leadscore
->>> sorted(name for name in leadscore.__all__)[:3]
-['Explanation', 'LeadscoreError', 'Model']
+>>> model = leadscore.load_model({"name": "m", "fit": {"rules": [{"id": "cto",
+...     "when": {"job_title": {"in": ["cto", "ceo"]}}, "points": 25}]}})
+>>> leads = {"lead_id": ["a", "b"], "job_title": ["CTO ", None]}
+>>> import pyarrow as pa
+>>> leadscore.score(model, pa.table(leads), as_of="2025-06-01").column("score").to_pylist()
+[25.0, 0.0]
 """
 
 from leadscore.api import Explanation, as_of_instant, explain, score, score_file

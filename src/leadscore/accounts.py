@@ -24,25 +24,34 @@ def account_rollup(session: Session) -> ir.Table:
     model = session.model
     leads = session.compiled().with_leads
     members = leads.filter(leads.account_key.notnull())
-    counts = (members.stage.isnull() | (members.stage != DISQUALIFIED)) & members.duplicate_of.isnull()
+    counts = (
+        members.stage.isnull() | (members.stage != DISQUALIFIED)
+    ) & members.duplicate_of.isnull()
     members = members.mutate(_counts=counts)
     order = [ibis.desc(members.score), members.lead_id]
     rank = ibis.row_number().over(group_by=[members.account_key, members._counts], order_by=order)
     members = members.mutate(_top=members._counts & (rank < model.accounts.top))
     grades = [g.grade for g in model.fit.grades or []]
-    grade_rank = ibis.cases(*((members.grade == g, i) for i, g in enumerate(grades)), else_=None) \
-        if grades else ibis.null("int64")
+    grade_rank = (
+        ibis.cases(*((members.grade == g, i) for i, g in enumerate(grades)), else_=None)
+        if grades
+        else ibis.null("int64")
+    )
     members = members.mutate(_grade_rank=grade_rank)
     rolled = members.group_by(account=members.account_key).aggregate(
         score=lambda t: t.score.sum(where=t._top).fill_null(0.0),
         leads=lambda t: t.count(),
         engaged=lambda t: t.count(where=t.engagement > 0),
         _best=lambda t: t._grade_rank.min(),
-        members=lambda t: t.lead_id.cast("string").group_concat(",", order_by=[
-            ibis.desc(t.score), t.lead_id]),
+        members=lambda t: t.lead_id.cast("string").group_concat(
+            ",", order_by=[ibis.desc(t.score), t.lead_id]
+        ),
     )
-    best = ibis.cases(*((rolled._best == i, g) for i, g in enumerate(grades)), else_=None) \
-        if grades else ibis.null("string")
+    best = (
+        ibis.cases(*((rolled._best == i, g) for i, g in enumerate(grades)), else_=None)
+        if grades
+        else ibis.null("string")
+    )
     rolled = rolled.mutate(best_grade=best).drop("_best")
     return rolled.order_by([ibis.desc("score"), "account"])
 
@@ -57,9 +66,9 @@ def accounts(
     engine: Engine = "duckdb",
 ) -> pa.Table | Path:
     """The account roll-up as an Arrow table, or written to ``out`` when given."""
-    session = open_session(model, leads, events, as_of=as_of, engine=engine,
-                           derived=ACCOUNT_FIELDS)
+    session = open_session(model, leads, events, as_of=as_of, engine=engine, derived=ACCOUNT_FIELDS)
     rolled = account_rollup(session)
     if out is not None:
         return write_table(session.con, rolled, out)
-    return session.con.to_pyarrow(rolled)
+    table: pa.Table = session.con.to_pyarrow(rolled)
+    return table

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -71,8 +70,9 @@ def open_session(
 ) -> Session:
     """Connect, read and check the inputs; the start of every scoring job."""
     if engine != "duckdb":
-        raise LeadscoreError(ErrorCode.BAD_ARGUMENT, f"Unknown engine {engine!r}.",
-                             hint="Use --engine duckdb.")
+        raise LeadscoreError(
+            ErrorCode.BAD_ARGUMENT, f"Unknown engine {engine!r}.", hint="Use --engine duckdb."
+        )
     if not isinstance(model, Model):
         model = load_model(model)
     instant = as_of_instant(as_of)
@@ -177,8 +177,12 @@ class Explanation:
     def to_dict(self) -> dict[str, Any]:
         def lines(items: list[Contribution]) -> list[dict[str, Any]]:
             return [
-                {"section": c.section, "rule": c.rule, "points": c.points,
-                 "description": c.description}
+                {
+                    "section": c.section,
+                    "rule": c.rule,
+                    "points": c.points,
+                    "description": c.description,
+                }
                 for c in items
             ]
 
@@ -261,6 +265,3 @@ def explanation_of(model: Model, row: dict[str, Any], as_of: datetime | None = N
         interest_contributions=interest_lines,
         as_of=as_of,
     )
-
-
-

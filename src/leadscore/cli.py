@@ -93,7 +93,12 @@ def score(
     with working("Scoring…"):
         path = run(
             lambda: leadscore.score_file(
-                model, leads, events, out_path, as_of=as_of, memory_limit=memory_limit,
+                model,
+                leads,
+                events,
+                out_path,
+                as_of=as_of,
+                memory_limit=memory_limit,
                 explain=explain,
             )
         )
@@ -226,9 +231,7 @@ def schema() -> None:
 
 @app.command()
 def init(
-    template: Annotated[
-        str, typer.Argument(help="b2b-saas, industrial or b2c.")
-    ] = "b2b-saas",
+    template: Annotated[str, typer.Argument(help="b2b-saas, industrial or b2c.")] = "b2b-saas",
     out_path: Annotated[Path, typer.Option("--out", "-o", help="Where to write it.")] = Path(
         "model.yaml"
     ),
@@ -239,13 +242,19 @@ def init(
     Example: leadscore init industrial --out model.yaml
     """
     if template not in model_file.TEMPLATES:
-        run(lambda: _fail(f"Unknown template {template!r}.",
-                          f"Choose one of {', '.join(model_file.TEMPLATES)}."))
+        run(
+            lambda: _fail(
+                f"Unknown template {template!r}.",
+                f"Choose one of {', '.join(model_file.TEMPLATES)}.",
+            )
+        )
     if out_path.exists() and not force:
         run(lambda: _fail(f"{out_path} exists already.", "Use --force to overwrite it."))
     out_path.write_text(model_file.template_text(template), encoding="utf-8")
-    err.print(f"Wrote {out_path} ({template}). Check it with: leadscore validate {out_path}",
-              highlight=False)
+    err.print(
+        f"Wrote {out_path} ({template}). Check it with: leadscore validate {out_path}",
+        highlight=False,
+    )
 
 
 def _fail(message: str, hint: str) -> None:
@@ -272,8 +281,11 @@ def demo(
     model_path.write_text(model_file.template_text("b2b-saas"), encoding="utf-8")
     scores = directory / "scores.csv"
     with working("Scoring the demo leads…"):
-        run(lambda: leadscore.score_file(model_path, files.leads, files.events, scores,
-                                         as_of=files.as_of))
+        run(
+            lambda: leadscore.score_file(
+                model_path, files.leads, files.events, scores, as_of=files.as_of
+            )
+        )
     from leadscore.top import top as top_leads
 
     table = run(lambda: top_leads(model_path, files.leads, files.events, files.as_of, n=n))
@@ -284,4 +296,3 @@ def demo(
         f"--as-of {files.as_of:%Y-%m-%dT%H:%M:%SZ} --lead {table.column('lead_id')[0]}",
         highlight=False,
     )
-

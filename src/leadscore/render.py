@@ -11,9 +11,26 @@ from rich.text import Text
 
 from leadscore.api import Explanation
 
-_SHOWN = ("rank", "account", "lead_id", "score", "change", "stage", "previous_stage", "matrix",
-          "top_interest", "first_name", "last_name", "job_title", "company", "email", "leads",
-          "engaged", "best_grade", "members")
+_SHOWN = (
+    "rank",
+    "account",
+    "lead_id",
+    "score",
+    "change",
+    "stage",
+    "previous_stage",
+    "matrix",
+    "top_interest",
+    "first_name",
+    "last_name",
+    "job_title",
+    "company",
+    "email",
+    "leads",
+    "engaged",
+    "best_grade",
+    "members",
+)
 
 
 def number(value: float | None) -> str:

@@ -48,10 +48,18 @@ def top(
     ranked = table.order_by(
         [ibis.desc("score"), ibis.desc("fit"), ibis.desc("engagement"), "lead_id"]
     ).limit(n)
-    ranked = ranked.mutate(rank=ibis.row_number().over(order_by=[
-        ibis.desc(ranked.score), ibis.desc(ranked.fit), ibis.desc(ranked.engagement),
-        ranked.lead_id]) + 1)
-    result = session.con.to_pyarrow(ranked.order_by("rank"))
+    ranked = ranked.mutate(
+        rank=ibis.row_number().over(
+            order_by=[
+                ibis.desc(ranked.score),
+                ibis.desc(ranked.fit),
+                ibis.desc(ranked.engagement),
+                ranked.lead_id,
+            ]
+        )
+        + 1
+    )
+    result: pa.Table = session.con.to_pyarrow(ranked.order_by("rank"))
     first = ["rank", "lead_id", "score"]
     return result.select(first + [c for c in result.column_names if c not in first])
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import operator
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -18,7 +19,7 @@ import ibis.expr.types as ir
 from leadscore.engine.conditions import compile_condition, reading_tests
 from leadscore.engine.events import LEAD, EventPlan, micros, plan_events, prepare_events
 from leadscore.engine.values import Reading
-from leadscore.model import Model
+from leadscore.model import InactivityRule, Model
 
 RESULT_COLUMNS = (
     "lead_id",
@@ -77,10 +78,9 @@ def compile_model(
     }
     table = table.mutate(**fit_cols, **rule_cols(table, as_of))
     fit = _total(table, [rule_column(r.id) for r in model.fit.rules])
-    engagement = _total(
-        table,
-        [rule_column(r.id) for r in [*model.engagement_rules, *model.inactivity_rules]],
-    )
+    engagement_ids = [r.id for r in model.engagement_rules]
+    engagement_ids += [r.id for r in model.inactivity_rules]
+    engagement = _total(table, [rule_column(i) for i in engagement_ids])
     interests = {
         interest_column(i.id): _total(table, [rule_column(r.id) for r in i.rules])
         for i in model.interests
@@ -94,23 +94,19 @@ def compile_model(
         disqualified_by=_disqualified_by(model, fields),
     )
     table = table.mutate(stage=_stage(model, table, fields))
-    rule_names = tuple(
-        rule_column(rule.id)
-        for rule in [
-            *model.fit.rules,
-            *model.engagement_rules,
-            *model.inactivity_rules,
-            *(r for i in model.interests for r in i.rules),
-        ]
-    )
+    rule_ids = [r.id for r in model.fit.rules] + engagement_ids
+    rule_ids += [r.id for i in model.interests for r in i.rules]
+    rule_names = tuple(rule_column(i) for i in rule_ids)
     results = (*RESULT_COLUMNS, *interests)
     explained = table.select(*results, "disqualified_by", *rule_names)
     return Compiled(explained, results, rule_names, table)
 
 
-def _key_function(
-    leads: ir.Table, events: ir.Table | None
-) -> "ibis.common.deferred.Deferred | object":
+KeyFn = Callable[[ir.Column], ir.Value]
+Contributions = Callable[[ir.Table, datetime], dict[str, ir.FloatingValue]]
+
+
+def _key_function(leads: ir.Table, events: ir.Table | None) -> KeyFn:
     """Lead ids compare as trimmed, case-sensitive text; integers on both sides as is."""
     both_integer = leads.lead_id.type().is_integer() and (
         events is None or events.lead_id.type().is_integer()
@@ -120,7 +116,9 @@ def _key_function(
     return lambda column: Reading(column, "lead_id").trimmed()
 
 
-def _join_events(model, table, events, as_of, key):  # type: ignore[no-untyped-def]
+def _join_events(
+    model: Model, table: ir.Table, events: ir.Table | None, as_of: datetime, key: KeyFn
+) -> tuple[ir.Table, Contributions]:
     """Left-join the per-lead event aggregates; return the rule-contribution builder."""
     if events is None or not ([*model.all_engagement_rules()] or model.inactivity_rules):
         events = None
@@ -128,7 +126,7 @@ def _join_events(model, table, events, as_of, key):  # type: ignore[no-untyped-d
     if events is not None:
         prepared = prepare_events(events, as_of, key)
         weighted, plan = plan_events(model, prepared)
-        per_lead = []
+        per_lead: list[ir.Table] = []
         if plan.aggregates:
             per_lead.append(weighted.group_by(LEAD).aggregate(**plan.aggregates))
         per_lead.extend(plan.subplans)
@@ -152,12 +150,14 @@ def _empty_plan(model: Model) -> EventPlan:
     plan = EventPlan()
     for rule in model.all_engagement_rules():
         plan.contributions[rule.id] = lambda t: ibis.literal(0.0)
-    for rule in model.inactivity_rules:
-        plan.inactivity[rule.id] = lambda t: ibis.null("int64")
+    for inactive in model.inactivity_rules:
+        plan.inactivity[inactive.id] = lambda t: ibis.null("int64")
     return plan
 
 
-def _inactivity(rule, plan, t, T, created):  # type: ignore[no-untyped-def]
+def _inactivity(
+    rule: InactivityRule, plan: EventPlan, t: ir.Table, T: datetime, created: ir.Column | None
+) -> ir.FloatingValue:
     latest_age = plan.inactivity[rule.id](t)
     horizon = micros(rule.days)
     inactive = latest_age.isnull() | (latest_age >= horizon)
@@ -192,8 +192,7 @@ def _grade(model: Model, fit: ir.FloatingValue) -> ir.StringValue:
     grades = model.fit.grades
     if not grades:
         return ibis.null("string")
-    case = ibis.cases(*((fit >= g.min, g.grade) for g in grades[:-1]), else_=grades[-1].grade)
-    return case
+    return ibis.cases(*((fit >= g.min, g.grade) for g in grades[:-1]), else_=grades[-1].grade)
 
 
 def _level(model: Model, engagement: ir.FloatingValue) -> ir.IntegerValue:
@@ -240,9 +239,21 @@ def _stage(model: Model, table: ir.Table, fields) -> ir.StringValue:  # type: ig
         tests = [
             *([table.score >= stage.min_score] if stage.min_score is not None else []),
             *([table.fit >= stage.min_fit] if stage.min_fit is not None else []),
-            *([table.engagement >= stage.min_engagement] if stage.min_engagement is not None else []),
-            *([table.grade.isin(stage.grades).fill_null(False)] if stage.grades is not None else []),
-            *([table.level.isin(stage.levels).fill_null(False)] if stage.levels is not None else []),
+            *(
+                [table.engagement >= stage.min_engagement]
+                if stage.min_engagement is not None
+                else []
+            ),
+            *(
+                [table.grade.isin(stage.grades).fill_null(False)]
+                if stage.grades is not None
+                else []
+            ),
+            *(
+                [table.level.isin(stage.levels).fill_null(False)]
+                if stage.levels is not None
+                else []
+            ),
             *([compile_condition(stage.when, fields)] if stage.when is not None else []),
         ]
         holds = functools.reduce(operator.and_, tests) if tests else ibis.literal(True)

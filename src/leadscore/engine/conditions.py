@@ -15,7 +15,6 @@ from typing import Any
 import ibis
 import ibis.expr.types as ir
 
-from leadscore.model.conditions import Condition, Tests
 from leadscore.engine.values import (
     FALSE_TEXTS,
     TRUE_TEXTS,
@@ -23,6 +22,7 @@ from leadscore.engine.values import (
     literal_number,
     literal_text,
 )
+from leadscore.model.conditions import Condition, Tests
 
 Fields = Callable[[str], Reading]
 TestFn = Callable[[str, str, Any], ir.BooleanValue]
@@ -48,7 +48,7 @@ def compile_condition(condition: Condition | None, test: TestFn) -> ir.BooleanVa
     """
     if condition is None:
         return ibis.literal(True)
-    parts = [test(name, op, value) for name, op, value in tests_of(condition, deep=False)]
+    parts = [test(name, op, value) for name, op, value in condition_tests(condition, deep=False)]
     if condition.all_ is not None:
         parts.append(_all(compile_condition(c, test) for c in condition.all_))
     if condition.any_ is not None:
@@ -58,7 +58,9 @@ def compile_condition(condition: Condition | None, test: TestFn) -> ir.BooleanVa
     return _all(parts)
 
 
-def tests_of(condition: Condition | None, deep: bool = True) -> Iterator[tuple[str, str, Any]]:
+def condition_tests(
+    condition: Condition | None, *, deep: bool = True
+) -> Iterator[tuple[str, str, Any]]:
     """The ``(field, operator, value)`` tests of a condition, nested ones when ``deep``."""
     if condition is None:
         return
@@ -69,9 +71,12 @@ def tests_of(condition: Condition | None, deep: bool = True) -> Iterator[tuple[s
         else:
             yield name, "eq", test
     if deep:
-        for child in [*(condition.all_ or []), *(condition.any_ or []),
-                      *([condition.not_] if condition.not_ else [])]:
-            yield from tests_of(child)
+        for child in [
+            *(condition.all_ or []),
+            *(condition.any_ or []),
+            *([condition.not_] if condition.not_ else []),
+        ]:
+            yield from condition_tests(child)
 
 
 def compile_test(reading: Reading, op: str, value: Any) -> ir.BooleanValue:

@@ -25,7 +25,7 @@ from typing import Any
 import ibis
 import ibis.expr.types as ir
 
-from leadscore.engine.conditions import TestFn, compile_condition, compile_test, tests_of
+from leadscore.engine.conditions import TestFn, compile_condition, compile_test, condition_tests
 from leadscore.engine.values import Reading
 from leadscore.model import EngagementRule, InactivityRule, Model
 
@@ -84,7 +84,9 @@ class EventPlan:
         return f"_a{len(self.aggregates) + len(self.subplans)}"
 
 
-def prepare_events(events: ir.Table, as_of: datetime, key: Callable[[ir.Column], ir.Value]) -> ir.Table:
+def prepare_events(
+    events: ir.Table, as_of: datetime, key: Callable[[ir.Column], ir.Value]
+) -> ir.Table:
     """De-duplicate by ``event_id`` (first, globally), drop events after T, add ages.
 
     Adds ``lead_key`` (the join key), ``etype`` (trimmed, lower-cased type) and
@@ -125,7 +127,7 @@ def plan_events(model: Model, events: ir.Table) -> tuple[ir.Table, EventPlan]:
     decay = Decay(section.half_life_days, section.window_days) if section else Decay(None, None)
     weighted = events.mutate(weight=decay.weight(events.age_us))
     rules = list(model.all_engagement_rules())
-    weighted, test = _text_tests(weighted, [t for r in rules for t in tests_of(r.when)])
+    weighted, test = _text_tests(weighted, [t for r in rules for t in condition_tests(r.when)])
     fields = event_fields(weighted)
     for rule in rules:
         _plan_rule(plan, rule, weighted, fields, test, decay)
@@ -153,8 +155,8 @@ def _text_tests(events: ir.Table, tests: list[tuple[str, str, Any]]) -> tuple[ir
     missing: dict[str, bool] = {}
     for index, (name, field_tests) in enumerate(by_field.items()):
         key_column = f"_k{index}"
-        values = events.select(**{key_column: events[name]}).filter(lambda t: t[key_column].notnull())
-        values = values.distinct()
+        values = events.select(**{key_column: events[name]})
+        values = values.filter(values[key_column].notnull()).distinct()
         computed = {}
         for _, op, value in field_tests:
             column = columns[(name, op, repr(value))]
@@ -162,9 +164,7 @@ def _text_tests(events: ir.Table, tests: list[tuple[str, str, Any]]) -> tuple[ir
             missing[column] = op == "exists" and value is False
         dimension = values.mutate(**computed)
         events = events.left_join(dimension, events[name] == dimension[key_column]).drop(key_column)
-        events = events.mutate(
-            **{c: events[c].fill_null(missing[c]) for c in computed}
-        )
+        events = events.mutate(**{c: events[c].fill_null(missing[c]) for c in computed})
 
     def test(name: str, op: str, value: Any) -> ir.BooleanValue:
         column = columns.get((name, op, repr(value)))
@@ -231,9 +231,7 @@ def _plan_distinct(
     points = float(rule.points)
     if rule.min_count is None:
         name = plan.name()
-        total = per_value.group_by(LEAD).aggregate(
-            **{name: lambda t: decay.weight(t.age_us).sum()}
-        )
+        total = per_value.group_by(LEAD).aggregate(**{name: lambda t: decay.weight(t.age_us).sum()})
         plan.subplans.append(total)
         plan.contributions[rule.id] = _capped(rule, lambda t: (points * t[name]).fill_null(0.0))
     elif decay.half_life_days is None:

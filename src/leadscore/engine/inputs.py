@@ -32,6 +32,7 @@ def _json_text(value: str, path: str) -> str:  # type: ignore[empty-body]
 
 log = logging.getLogger("leadscore")
 
+
 @dataclass(frozen=True)
 class Inputs:
     """The tables a scoring query reads, and where they came from (for messages)."""
@@ -64,8 +65,14 @@ def load_inputs(
     wanted = [f for f in DERIVED_FIELDS if f in model.lead_fields() or f in set(derived)]
     if wanted:
         lead_table = derive(lead_table, wanted)
-    warnings = [*_absent(model.lead_fields() - set(DERIVED_FIELDS), lead_table, leads_name, "fit, "
-                         "disqualify and stage conditions")]
+    warnings = [
+        *_absent(
+            model.lead_fields() - set(DERIVED_FIELDS),
+            lead_table,
+            leads_name,
+            "fit, disqualify and stage conditions",
+        )
+    ]
     event_table = None
     events_name = describe(events, "events") if events is not None else "events"
     if events is not None:
@@ -74,8 +81,9 @@ def load_inputs(
         event_table = normalise_timestamps(con, event_table, ["timestamp"], events_name)
         event_table = expose_properties(event_table, model.event_properties())
         if "properties" not in event_table.columns:
-            warnings += _absent(model.event_properties(), event_table, events_name,
-                                "engagement rules")
+            warnings += _absent(
+                model.event_properties(), event_table, events_name, "engagement rules"
+            )
     for warning in warnings:
         log.warning(warning)
     return Inputs(lead_table, event_table, leads_name, events_name, tuple(warnings))
@@ -87,8 +95,10 @@ def _absent(names: set[str], table: ir.Table, where: str, readers: str) -> list[
     if not missing:
         return []
     listed = ", ".join(repr(n) for n in missing)
-    return [f"{where} has no column {listed}, read by the {readers}: every test on it is "
-            "false (add the column, or correct the model)."]
+    return [
+        f"{where} has no column {listed}, read by the {readers}: every test on it is "
+        "false (add the column, or correct the model)."
+    ]
 
 
 def _check_unique_ids(con: Any, leads: ir.Table, where: str) -> None:
@@ -99,7 +109,10 @@ def _check_unique_ids(con: Any, leads: ir.Table, where: str) -> None:
         raise LeadscoreError(
             ErrorCode.BAD_DATA,
             f"{where}: leads without a lead_id:",
-            issues=[Issue(f"{where} row {int(r['_row'])}", "lead_id is empty") for r in rows.to_dict("records")],
+            issues=[
+                Issue(f"{where} row {int(r['_row'])}", "lead_id is empty")
+                for r in rows.to_dict("records")
+            ],
             hint="Every lead needs a unique lead_id.",
         )
     ids = key.trimmed() if key.dtype.is_string() else leads.lead_id
@@ -109,7 +122,10 @@ def _check_unique_ids(con: Any, leads: ir.Table, where: str) -> None:
         raise LeadscoreError(
             ErrorCode.DUPLICATE_LEAD,
             f"{where}: repeated lead_id values:",
-            issues=[Issue(where, f"lead_id {r['_id']!r} appears {r['n']} times") for r in repeated.to_dict("records")],
+            issues=[
+                Issue(where, f"lead_id {r['_id']!r} appears {r['n']} times")
+                for r in repeated.to_dict("records")
+            ],
             hint="Each lead must appear once; merge the rows or give them distinct ids.",
         )
 

@@ -21,8 +21,15 @@ import ibis.expr.types as ir
 
 from leadscore.errors import ErrorCode, Issue, LeadscoreError
 
-READABLE = {".csv": "csv", ".tsv": "csv", ".parquet": "parquet", ".pq": "parquet",
-            ".jsonl": "json", ".ndjson": "json", ".json": "json"}
+READABLE = {
+    ".csv": "csv",
+    ".tsv": "csv",
+    ".parquet": "parquet",
+    ".pq": "parquet",
+    ".jsonl": "json",
+    ".ndjson": "json",
+    ".json": "json",
+}
 WRITABLE = (".csv", ".parquet", ".json", ".jsonl")
 LEAD_REQUIRED = ("lead_id",)
 EVENT_REQUIRED = ("lead_id", "type", "timestamp")

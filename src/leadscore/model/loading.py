@@ -179,7 +179,7 @@ def _issue(err: ErrorDetails, tree: Any, filename: str) -> Issue:
 
 def _in_test(loc: tuple[str | int, ...]) -> bool:
     """Is the last key an operator position: ``... when ... field: {HERE: ...}``?"""
-    if len(loc) < 3 or "when" not in loc and "not" not in loc:
+    if len(loc) < 3 or ("when" not in loc and "not" not in loc):
         return False
     parent = loc[-2]
     return isinstance(parent, str) and parent not in (*COMBINATORS, "when")
@@ -225,10 +225,9 @@ def _line(loc: tuple[str | int, ...], tree: Any) -> int | None:
     line: int | None = None
     node = tree
     for step in loc:
-        if isinstance(node, CommentedMap) and step in node:
-            line = node.lc.data[step][0] + 1
-            node = node[step]
-        elif isinstance(node, CommentedSeq) and isinstance(step, int) and step < len(node):
+        if (isinstance(node, CommentedMap) and step in node) or (
+            isinstance(node, CommentedSeq) and isinstance(step, int) and step < len(node)
+        ):
             line = node.lc.data[step][0] + 1
             node = node[step]
         else:

@@ -192,7 +192,9 @@ class Model(Strict):
 
     def conditions(self) -> Iterator[Condition]:
         """Every lead condition (fit, disqualify, stages), for finding the fields used."""
-        for holder in [*self.fit.rules, *self.disqualify, *self.stages]:
+        holders: list[FitRule | Disqualify | Stage] = [*self.fit.rules, *self.disqualify]
+        holders += self.stages
+        for holder in holders:
             if holder.when is not None:
                 yield holder.when
 
