@@ -119,7 +119,9 @@ def phone_prefix(phone: ir.StringValue) -> ir.StringValue:
         else_=ibis.null("string"),
     )
     keys = calling_code_regions()
-    by_length = {n: sorted(k for k in keys if len(k) == n and not k.startswith(_NANP)) for n in (1, 2, 3)}
+    by_length = {
+        n: sorted(k for k in keys if len(k) == n and not k.startswith(_NANP)) for n in (1, 2, 3)
+    }
     return ibis.cases(  # type: ignore[no-any-return]
         (digits.length() < _MIN_PHONE_DIGITS, ibis.null("string")),
         (digits.startswith(_NANP), digits.substr(0, 4)),

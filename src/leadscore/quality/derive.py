@@ -56,7 +56,9 @@ def requested_fields(fields: Iterable[str] | None) -> tuple[str, ...]:
     if unknown:
         hints = [difflib.get_close_matches(name, DERIVED_FIELDS, n=1) for name in unknown]
         hint = "; ".join(f"{n!r}: did you mean {h[0]!r}?" for n, h in zip(unknown, hints) if h)
-        raise ValueError(f"unknown derived field(s) {unknown}; known: {list(DERIVED_FIELDS)}. {hint}")
+        raise ValueError(
+            f"unknown derived field(s) {unknown}; known: {list(DERIVED_FIELDS)}. {hint}"
+        )
     pending = list(wanted)
     while pending:
         for dependency in DEPENDENCIES.get(pending.pop(), ()):
@@ -87,11 +89,10 @@ def _final(table: ir.Table, source: ir.Table, name: str, derived: ir.Value) -> i
 
 
 def _domain(table: ir.Table) -> ir.StringValue:
-    """The final ``email_domain`` of a table that has not been derived yet."""
-    derived = email.domain_of(columns.text(table, "email"))
+    """The final ``email_domain`` of a table passed through ``split_address``."""
     if "email_domain" not in table.columns:
-        return derived
-    return ibis.coalesce(columns.text(table, "email_domain"), derived)  # type: ignore[no-any-return]
+        return table[email.DOMAIN]  # type: ignore[no-any-return]
+    return ibis.coalesce(columns.text(table, "email_domain"), table[email.DOMAIN])  # type: ignore[no-any-return]
 
 
 def _distinct(table: ir.Table, value: ir.Value, where: ir.BooleanValue | None = None) -> list[str]:
@@ -102,32 +103,37 @@ def _distinct(table: ir.Table, value: ir.Value, where: ir.BooleanValue | None = 
 
 
 def _email_fields(t: ir.Table, src: ir.Table, fields: tuple[str, ...]) -> ir.Table:
-    address = columns.text(t, "email")
     if "email_domain" in fields:
-        t = t.mutate(email_domain=_final(t, src, "email_domain", email.domain_of(address)))
+        t = t.mutate(email_domain=_final(t, src, "email_domain", t[email.DOMAIN]))
     if "email_valid" in fields:
-        src_address = columns.text(src, "email")
-        others = _distinct(src, src_address, ~email.plain_valid(src_address))
+        parts = email.split_address(src)
+        others = _distinct(parts, parts[email.ADDRESS], ~email.plain_valid(parts))
         rows = {value: (email.is_valid_address(value),) for value in others}
-        t = columns.lookup(t, columns.text(t, "email"), rows, {"__lsq_valid": pa.bool_()})
-        address = columns.text(t, "email")
+        t = columns.lookup(t, t[email.ADDRESS], rows, {"__lsq_valid": pa.bool_()})
         valid = ibis.cases(
-            (address.isnull(), ibis.null("boolean")),
-            (email.plain_valid(address), True),
+            (t[email.ADDRESS].isnull(), ibis.null("boolean")),
+            (email.plain_valid(t), True),
             else_=t.__lsq_valid.fill_null(False),
         )
         t = t.mutate(email_valid=_final(t, src, "email_valid", valid)).drop("__lsq_valid")
     if "email_is_free" in fields or "email_is_disposable" in fields:
-        rows = {d: flags for d, flags in email.classify_domains(_distinct(src, _domain(src))).items()}
+        parts = email.split_address(src)
+        domains = _distinct(parts, _domain(parts))
+        rows = dict(email.classify_domains(domains).items())
         schema = {"__lsq_free": pa.bool_(), "__lsq_disposable": pa.bool_()}
         t = columns.lookup(t, t.email_domain, rows, schema)
-        for name, flag in (("email_is_free", t.__lsq_free), ("email_is_disposable", t.__lsq_disposable)):
+        for name, flag in (
+            ("email_is_free", t.__lsq_free),
+            ("email_is_disposable", t.__lsq_disposable),
+        ):
             if name in fields:
-                derived = t.email_domain.isnull().ifelse(ibis.null("boolean"), flag.fill_null(False))
+                derived = t.email_domain.isnull().ifelse(
+                    ibis.null("boolean"), flag.fill_null(False)
+                )
                 t = t.mutate(**{name: _final(t, src, name, derived)})
         t = t.drop(*schema)
     if "email_is_role" in fields:
-        t = t.mutate(email_is_role=_final(t, src, "email_is_role", email.is_role(address)))
+        t = t.mutate(email_is_role=_final(t, src, "email_is_role", email.is_role(t)))
     return t
 
 
@@ -135,7 +141,10 @@ def _title_fields(t: ir.Table, src: ir.Table, fields: tuple[str, ...]) -> ir.Tab
     wanted = [name for name in ("seniority", "job_function") if name in fields]
     if not wanted:
         return t
-    rows = {title: titles.classify_title(title) for title in _distinct(src, columns.text(src, "job_title"))}
+    rows = {
+        title: titles.classify_title(title)
+        for title in _distinct(src, columns.text(src, "job_title"))
+    }
     schema = {"__lsq_seniority": pa.string(), "__lsq_job_function": pa.string()}
     t = columns.lookup(t, columns.text(t, "job_title"), rows, schema)
     for name in wanted:
@@ -169,9 +178,9 @@ def _completeness(t: ir.Table, src: ir.Table, fields: tuple[str, ...]) -> ir.Tab
 def _account_key(t: ir.Table, src: ir.Table, fields: tuple[str, ...]) -> ir.Table:
     if "account_key" not in fields:
         return t
-    company_domain = (~t.email_is_free.fill_null(False) & ~t.email_is_disposable.fill_null(False)).ifelse(
-        t.email_domain, ibis.null("string")
-    )
+    company_domain = (
+        ~t.email_is_free.fill_null(False) & ~t.email_is_disposable.fill_null(False)
+    ).ifelse(t.email_domain, ibis.null("string"))
     derived = ibis.coalesce(columns.text(t, "account_id"), company_domain)
     return t.mutate(account_key=_final(t, src, "account_key", derived))
 
@@ -196,7 +205,7 @@ def _duplicate_of(t: ir.Table, src: ir.Table, fields: tuple[str, ...]) -> ir.Tab
         return t
     if "lead_id" not in t.columns:
         raise ValueError("duplicate_of needs a lead_id column; the leads have none")
-    mailbox = email.mailbox_key(columns.text(t, "email"))
+    mailbox = email.mailbox_key(t)
     key = t.email_valid.fill_null(False).ifelse(mailbox, ibis.null("string"))
     created = _created_at(t)
     window = ibis.window(group_by=key, order_by=[created.isnull(), created, t[ROW_ORDER_COLUMN]])
@@ -204,7 +213,6 @@ def _duplicate_of(t: ir.Table, src: ir.Table, fields: tuple[str, ...]) -> ir.Tab
     is_copy = key.notnull() & (ibis.row_number().over(window) > 0)
     derived = is_copy.ifelse(original, ibis.null(t.lead_id.type()))
     return t.mutate(duplicate_of=_final(t, src, "duplicate_of", derived))
-
 
 
 def derive(leads: ir.Table, fields: Iterable[str] | None = None) -> ir.Table:
@@ -237,7 +245,15 @@ def derive(leads: ir.Table, fields: Iterable[str] | None = None) -> ir.Table:
     t = leads
     if "duplicate_of" in wanted and ROW_ORDER_COLUMN not in leads.columns:
         t = t.mutate(**{ROW_ORDER_COLUMN: ibis.row_number()})
-    for step in (_email_fields, _title_fields, _country_field, _completeness, _account_key, _duplicate_of):
+    t = email.split_address(t)
+    for step in (
+        _email_fields,
+        _title_fields,
+        _country_field,
+        _completeness,
+        _account_key,
+        _duplicate_of,
+    ):
         t = step(t, leads, wanted)
     kept = [name for name in leads.columns if name not in wanted]
     return t.select(*kept, *wanted)

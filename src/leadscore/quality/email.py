@@ -19,6 +19,8 @@ import ibis.expr.types as ir
 from disposable_email_domains import allowlist, blocklist
 from email_validator import EmailNotValidError, validate_email
 
+from leadscore.quality import columns
+
 # Domains that can never receive mail of a real lead: RFC 2606 / RFC 6761
 # reserved names and email-validator's special-use names, with their subdomains.
 RESERVED_DOMAINS = (
@@ -112,53 +114,63 @@ def is_valid_address(address: str) -> bool:
     return not is_reserved_domain(result.ascii_domain or result.domain)
 
 
-def domain_of(email: ir.StringValue) -> ir.StringValue:
-    """``email_domain``: after the last ``@``, lower-cased and trimmed; null without one."""
-    after = email.re_extract(r"@([^@]*)$", 1).lower().re_replace(r"^[ \t\r\n]+|[ \t\r\n]+$", "")
-    return email.contains("@").ifelse(after.nullif(""), ibis.null("string"))  # type: ignore[no-any-return]
+ADDRESS, LOCAL, DOMAIN = "__lsq_email", "__lsq_local", "__lsq_domain"
 
 
-def local_part_of(email: ir.StringValue) -> ir.StringValue:
-    """The part before the last ``@``; null without one."""
-    return email.contains("@").ifelse(  # type: ignore[no-any-return]
-        email.re_extract(r"^(.*)@[^@]*$", 1), ibis.null("string")
+def split_address(table: ir.Table) -> ir.Table:
+    """Add the trimmed address, its local part and its derived domain as columns.
+
+    Staged as columns so that the backend computes each once per row. The
+    domain is ``email_domain`` of SPEC §2: after the last ``@``, lower-cased
+    and trimmed, null without an ``@``.
+    """
+    table = table.mutate(**{ADDRESS: columns.text(table, "email")})
+    address = table[ADDRESS]
+    after = address.reverse().find("@")  # characters after the last "@", -1 without one
+    has_at = after >= 0
+    local = address.substr(0, address.length() - after - 1)
+    host = columns.trimmed(address.right(after).lower())
+    return table.mutate(
+        **{
+            LOCAL: has_at.ifelse(local, ibis.null("string")),
+            DOMAIN: has_at.ifelse(host, ibis.null("string")),
+        }
     )
 
 
-def plain_valid(email: ir.StringValue) -> ir.BooleanValue:
+def plain_valid(table: ir.Table) -> ir.BooleanValue:
     """Whether an address is plain ASCII, within length limits and not reserved.
 
     Such addresses are valid without asking ``email-validator``.
     """
-    local = local_part_of(email)
-    reserved = domain_of(email).re_search(_RESERVED.pattern)
+    address = table[ADDRESS]
     return (  # type: ignore[no-any-return]
-        email.re_search(PLAIN_ADDRESS)
-        & ~email.contains("--")
-        & (email.length() <= 254)
-        & (local.length() <= 64)
-        & ~reserved
+        address.re_search(PLAIN_ADDRESS)
+        & ~address.contains("--")
+        & (address.length() <= 254)
+        & (table[LOCAL].length() <= 64)
+        & ~table[DOMAIN].re_search(_RESERVED.pattern)
     ).fill_null(False)
 
 
-def is_role(email: ir.StringValue) -> ir.BooleanValue:
+def is_role(table: ir.Table) -> ir.BooleanValue:
     """``email_is_role``: the local part, without ``+tag``, is a role name."""
-    local = local_part_of(email).lower().re_replace(r"\+.*$", "")
+    local = table[LOCAL].lower().re_replace(r"\+.*$", "")
     roles = sorted(role_local_parts())
     return local.isnull().ifelse(ibis.null("boolean"), local.isin(roles))  # type: ignore[no-any-return]
 
 
-def mailbox_key(email: ir.StringValue) -> ir.StringValue:
+def mailbox_key(table: ir.Table) -> ir.StringValue:
     """The normalised mailbox of SPEC §3 ``duplicate_of``.
 
-    Lower-cased; gmail.com and googlemail.com are one mailbox whose local part
-    ignores dots and a ``+tag``.
+    Trimmed and lower-cased; gmail.com and googlemail.com are one mailbox whose
+    local part ignores dots and a ``+tag``.
     """
-    lowered = email.lower()
-    domain = domain_of(lowered)
-    local = local_part_of(lowered)
-    gmail_local = local.re_replace(r"\+.*$", "").replace(".", "")
-    return domain.isin(_GMAIL).ifelse(gmail_local + "@gmail.com", lowered)  # type: ignore[no-any-return]
+    domain = table[DOMAIN]
+    gmail_local = table[LOCAL].lower().re_replace(r"\+.*$", "").replace(".", "")
+    return domain.isin(_GMAIL).ifelse(  # type: ignore[no-any-return]
+        gmail_local + "@gmail.com", table[ADDRESS].lower()
+    )
 
 
 def classify_domains(domains: Iterable[str]) -> dict[str, tuple[bool, bool]]:
