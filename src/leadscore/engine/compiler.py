@@ -124,7 +124,7 @@ def _join_events(
         events = None
     plan = EventPlan()
     if events is not None:
-        prepared = prepare_events(events, as_of, key)
+        prepared = prepare_events(events, as_of, key, model)
         weighted, plan = plan_events(model, prepared)
         per_lead: list[ir.Table] = []
         if plan.aggregates:

@@ -19,7 +19,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import ibis
@@ -84,10 +84,33 @@ class EventPlan:
         return f"_a{len(self.aggregates) + len(self.subplans)}"
 
 
+def relevant_events(model: Model) -> tuple[float | None, tuple[str, ...] | None]:
+    """How far back and which event types the model can see at all.
+
+    An event older than every window and every inactivity horizon, or of a type
+    no rule names, changes no result; dropping it early is exact and lets the
+    engine skip it at the scan. ``None`` means no limit.
+    """
+    section = model.engagement
+    rules = list(model.all_engagement_rules())
+    window = section.window_days if section else None
+    horizons = [r.days for r in model.inactivity_rules]
+    days = None if rules and window is None else max([window or 0.0, *horizons])
+    inactivity_types = [r.event_types for r in model.inactivity_rules]
+    if any(types is None for types in inactivity_types):
+        return days, None
+    names = [t for r in rules for t in r.event_types]
+    names += [t for types in inactivity_types for t in types or ()]
+    return days, tuple(dict.fromkeys(names))
+
+
 def prepare_events(
-    events: ir.Table, as_of: datetime, key: Callable[[ir.Column], ir.Value]
+    events: ir.Table,
+    as_of: datetime,
+    key: Callable[[ir.Column], ir.Value],
+    model: Model,
 ) -> ir.Table:
-    """De-duplicate by ``event_id`` (first, globally), drop events after T, add ages.
+    """De-duplicate by ``event_id`` (first, globally), keep what the model can see, add ages.
 
     Adds ``lead_key`` (the join key), ``etype`` (trimmed, lower-cased type) and
     ``age_us`` (microseconds before T).
@@ -101,10 +124,16 @@ def prepare_events(
         first = ibis.row_number().over(group_by=eid, order_by=keyed.timestamp)
         keyed = keyed.mutate(_first=first).filter(lambda t: t._first == 0).drop("_first")
         events = events.filter(~event_id.present()).union(keyed)
+    days, types = relevant_events(model)
     events = events.filter(events.timestamp <= T)
+    if days is not None:
+        oldest = as_of - timedelta(microseconds=micros(days))  # exact: age < days
+        events = events.filter(events.timestamp > ibis.literal(oldest, type="timestamp"))
+    events = events.mutate(etype=Reading(events.type, "type").text())
+    if types is not None:
+        events = events.filter(events.etype.isin(types))
     return events.mutate(
         **{LEAD: key(events.lead_id)},
-        etype=Reading(events.type, "type").text(),
         age_us=T.delta(events.timestamp, unit="microsecond"),
     )
 
