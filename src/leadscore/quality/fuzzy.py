@@ -45,7 +45,10 @@ class ProbableDuplicate:
 
 
 def _words(value: str | None) -> list[str]:
-    return re.findall(r"[a-z0-9]+", unidecode(value or "").lower())
+    """Lower-case ASCII words; dotted initials are joined (``S.L.U.`` -> ``slu``)."""
+    text = unidecode(value or "").lower()
+    text = re.sub(r"\b([a-z])\.(?=[a-z]\b)", r"\1", text)
+    return re.findall(r"[a-z0-9]+", text)
 
 
 def company_key(company: str | None) -> str:
