@@ -13,6 +13,7 @@ import pyarrow as pa
 from leadscore.engine.compiler import Compiled, compile_model, interest_column, rule_column
 from leadscore.engine.inputs import Inputs, load_inputs
 from leadscore.engine.io import Source, connect, write_table
+from leadscore.engine.progress import Report
 from leadscore.errors import ErrorCode, LeadscoreError
 from leadscore.model import Model, load_model
 
@@ -133,16 +134,19 @@ def score_file(
     engine: Engine = "duckdb",
     memory_limit: str | None = None,
     explain: bool = False,
+    progress: Report | None = None,
 ) -> Path:
     """Score every lead and write the results to ``out`` (by extension), atomically.
 
     Results stream from the engine to the file; nothing is loaded into Python.
+    ``progress`` is called with the engine's percentage done, from another thread.
     """
     session = open_session(
         model, leads, events, as_of=as_of, engine=engine, memory_limit=memory_limit
     )
     compiled = session.compiled()
-    return write_table(session.con, compiled.table if explain else compiled.results(), out)
+    results = compiled.table if explain else compiled.results()
+    return write_table(session.con, results, out, progress)
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from typing import Annotated, Any, TypeVar
 import pyarrow as pa
 import typer
 from rich.console import Console
+from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 
 import leadscore
 from leadscore import model as model_file
@@ -72,6 +73,24 @@ def working(message: str) -> Iterator[None]:
         yield
 
 
+@contextmanager
+def progress_bar(message: str) -> Iterator[Callable[[float], None] | None]:
+    """A progress bar on a terminal, fed with the engine's percentage; nothing in pipes."""
+    if not err.is_terminal:
+        yield None
+        return
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TaskProgressColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+    ) as bar:
+        task = bar.add_task(message, total=100)
+        yield lambda percent: bar.update(task, completed=percent)
+
+
 @app.command()
 def score(
     model: ModelOpt,
@@ -90,7 +109,7 @@ def score(
 
     Example: leadscore score -m model.yaml -l leads.csv -e events.parquet -o scores.csv
     """
-    with working("Scoring…"):
+    with progress_bar("Scoring") as report:
         path = run(
             lambda: leadscore.score_file(
                 model,
@@ -100,6 +119,7 @@ def score(
                 as_of=as_of,
                 memory_limit=memory_limit,
                 explain=explain,
+                progress=report,
             )
         )
     err.print(f"Wrote {path}", highlight=False)

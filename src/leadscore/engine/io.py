@@ -19,6 +19,7 @@ import duckdb
 import ibis
 import ibis.expr.types as ir
 
+from leadscore.engine.progress import Report, watch
 from leadscore.errors import ErrorCode, Issue, LeadscoreError
 
 READABLE = {
@@ -53,6 +54,9 @@ def connect(memory_limit: str | None = None, threads: int | None = None) -> Any:
     raw = con.con
     raw.execute("SET TimeZone = 'UTC'")
     raw.execute("SET preserve_insertion_order = false")
+    # Track progress for our bar on stderr; DuckDB must not print its own to stdout.
+    raw.execute("SET enable_progress_bar = true")
+    raw.execute("SET enable_progress_bar_print = false")
     if memory_limit:
         try:
             raw.execute(f"SET memory_limit = {_literal(memory_limit)}")
@@ -190,7 +194,7 @@ def _first_rows(con: Any, table: ir.Table, value: str) -> Any:
         con.raw_sql("SET preserve_insertion_order = false")
 
 
-def write_table(con: Any, expr: ir.Table, out: str | Path) -> Path:
+def write_table(con: Any, expr: ir.Table, out: str | Path, progress: Report | None = None) -> Path:
     """Write ``expr`` to ``out`` by extension, atomically (temp file, then rename)."""
     path = Path(out)
     suffix = path.suffix.lower()
@@ -211,6 +215,15 @@ def write_table(con: Any, expr: ir.Table, out: str | Path) -> Path:
     os.close(fd)
     tmp = Path(tmp_name)
     try:
+        _write(con, expr, tmp, suffix, progress)
+        tmp.replace(path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return path
+
+
+def _write(con: Any, expr: ir.Table, tmp: Path, suffix: str, progress: Report | None) -> None:
+    with watch(con, progress):
         if suffix == ".parquet":
             con.to_parquet(expr, tmp)
         elif suffix == ".csv":
@@ -219,7 +232,3 @@ def write_table(con: Any, expr: ir.Table, out: str | Path) -> Path:
             options = "FORMAT json, ARRAY true" if suffix == ".json" else "FORMAT json"
             con._run_pre_execute_hooks(expr)
             con.raw_sql(f"COPY ({con.compile(expr)}) TO {_literal(str(tmp))} ({options})")
-        tmp.replace(path)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return path
