@@ -89,14 +89,14 @@ def _activity(rng: np.random.Generator, kinds: Ints, profile: Ints) -> tuple[Int
     """Events per lead (heavy-tailed), days since the last one, and the look-back span."""
     n = len(kinds)
     light = np.isin(kinds, [Kind.DISPOSABLE, Kind.MALFORMED, Kind.TEST, Kind.DUPLICATE])
-    scale = np.select([profile == _JOB_SEEKER, light], [4.0, 2.5], 7.5)
+    scale = np.select([profile == _JOB_SEEKER, light], [4.0, 2.5], 8.5)
     counts = np.floor(np.minimum(rng.pareto(1.5, n), 30.0) * scale).astype(np.int64)
     counts[rng.random(n) < 0.12] = 0
     for kind, low, high in ((Kind.HOT, 5, 50), (Kind.COMPETITOR, 20, 60)):
         counts[kinds == kind] = rng.integers(low, high, int((kinds == kind).sum()))
     u = rng.random(n)
     recency = np.select(
-        [u < 0.35, u < 0.7],
+        [u < 0.4, u < 0.75],
         [rng.exponential(10.0, n), rng.uniform(0, 90, n)],
         rng.uniform(0, HISTORY_DAYS, n),
     )

@@ -64,7 +64,7 @@ class Kind(IntEnum):
 QUOTAS = (  # kind, share of all leads, at least this many
     (Kind.HOT, 0.025, 3),
     (Kind.STUDENT, 0.04, 2),
-    (Kind.COMPETITOR, 0.003, 2),
+    (Kind.COMPETITOR, 0.0015, 2),
     (Kind.DISPOSABLE, 0.004, 2),
     (Kind.MALFORMED, 0.006, 2),
     (Kind.TEST, 0.002, 1),

@@ -32,37 +32,37 @@ class Locale:
 
 LOCALES = (
     Locale("es", 20, "España|Spain|ES|ESPAÑA", "+34", (600_000_000, 699_999_999), ".es",
-            " S.L.| S.A.", "gmail.com|hotmail.es|yahoo.es|outlook.es",
-            "Madrid: 28001 28010 28046; Sevilla: 41001 41004; Valencia: 46001 46021; "
-            "Bilbao: 48001 48009; Zaragoza: 50001; Málaga: 29001"),
+           " S.L.| S.A.", "gmail.com|hotmail.es|yahoo.es|outlook.es",
+           "Madrid: 28001 28010 28046; Sevilla: 41001 41004; Valencia: 46001 46021; "
+           "Bilbao: 48001 48009; Zaragoza: 50001; Málaga: 29001"),
     Locale("ca", 10, "Espanya|España|ES|Spain", "+34", (600_000_000, 699_999_999), ".cat",
-            " S.L.| S.A.", "gmail.com|hotmail.com|yahoo.es",
-            "Barcelona: 08001 08008 08019 08036; Girona: 17001 17003; Lleida: 25001; "
-            "Tarragona: 43001; Sabadell: 08201"),
-    Locale("it", 13, "Italia|Italy|IT", "+39", (320_000_0000, 349_999_9999), ".it",
-            " S.r.l.| S.p.A.", "gmail.com|libero.it|hotmail.it|yahoo.it",
-            "Milano: 20121 20135; Roma: 00184 00198; Torino: 10121; Bologna: 40121; Napoli: 80121"),
+           " S.L.| S.A.", "gmail.com|hotmail.com|yahoo.es",
+           "Barcelona: 08001 08008 08019 08036; Girona: 17001 17003; Lleida: 25001; "
+           "Tarragona: 43001; Sabadell: 08201"),
+    Locale("it", 13, "Italia|Italy|IT", "+39", (3_200_000_000, 3_499_999_999), ".it",
+           " S.r.l.| S.p.A.", "gmail.com|libero.it|hotmail.it|yahoo.it",
+           "Milano: 20121 20135; Roma: 00184 00198; Torino: 10121; Bologna: 40121; Napoli: 80121"),
     Locale("fr", 11, "France|FR|Francia", "+33", (600_000_000, 799_999_999), ".fr",
-            " SAS| SARL", "gmail.com|orange.fr|free.fr|hotmail.fr",
-            "Paris: 75001 75008 75015; Lyon: 69001 69003; Toulouse: 31000; Lille: 59000; "
-            "Nantes: 44000"),
+           " SAS| SARL", "gmail.com|orange.fr|free.fr|hotmail.fr",
+           "Paris: 75001 75008 75015; Lyon: 69001 69003; Toulouse: 31000; Lille: 59000; "
+           "Nantes: 44000"),
     Locale("de", 13, "Deutschland|Germany|DE|Alemania", "+49", (1_500_000_000, 1_799_999_999),
-            ".de", " GmbH| AG", "gmx.de|web.de|gmail.com|yahoo.de",
-            "Berlin: 10115 10559; München: 80331 80469; Hamburg: 20095; Stuttgart: 70173; "
-            "Köln: 50667"),
+           ".de", " GmbH| AG", "gmx.de|web.de|gmail.com|yahoo.de",
+           "Berlin: 10115 10559; München: 80331 80469; Hamburg: 20095; Stuttgart: 70173; "
+           "Köln: 50667"),
     Locale("pt", 6, "Portugal|PT", "+351", (910_000_000, 969_999_999), ".pt", " Lda| S.A.",
-            "gmail.com|sapo.pt|hotmail.com",
-            "Lisboa: 1100-148 1250-096; Porto: 4000-322 4050-010; Braga: 4700-001"),
+           "gmail.com|sapo.pt|hotmail.com",
+           "Lisboa: 1100-148 1250-096; Porto: 4000-322 4050-010; Braga: 4700-001"),
     Locale("en", 9, "United Kingdom|UK|GB|Reino Unido", "+44", (7_400_000_000, 7_999_999_999),
-            ".co.uk", " Ltd| plc", "gmail.com|hotmail.co.uk|yahoo.co.uk|outlook.com",
-            "London: EC1A_1BB SW1A_2AA E14_5AB; Manchester: M1_1AE; Birmingham: B1_1AA"),
+           ".co.uk", " Ltd| plc", "gmail.com|hotmail.co.uk|yahoo.co.uk|outlook.com",
+           "London: EC1A_1BB SW1A_2AA E14_5AB; Manchester: M1_1AE; Birmingham: B1_1AA"),
     Locale("en", 13, "USA|United States|US|Estados Unidos", "+1", (2_000_000_000, 9_899_999_999),
-            ".com", " Inc.| LLC", "gmail.com|yahoo.com|outlook.com|icloud.com",
-            "New York: 10001 10016; Boston: 02108 02116; San Francisco: 94105; Chicago: 60601; "
-            "Austin: 78701"),
+           ".com", " Inc.| LLC", "gmail.com|yahoo.com|outlook.com|icloud.com",
+           "New York: 10001 10016; Boston: 02108 02116; San Francisco: 94105; Chicago: 60601; "
+           "Austin: 78701"),
     Locale("es", 5, "México|Mexico|MX", "+52", (5_500_000_000, 5_599_999_999), ".com.mx",
-            " S.A. de C.V.", "gmail.com|hotmail.com|yahoo.com.mx",
-            "Ciudad de México: 06600 03100; Monterrey: 64000; Guadalajara: 44100"),
+           " S.A. de C.V.", "gmail.com|hotmail.com|yahoo.com.mx",
+           "Ciudad de México: 06600 03100; Monterrey: 64000; Guadalajara: 44100"),
 )  # fmt: skip
 
 LANGUAGES = ("en", "es", "ca", "it", "fr", "de", "pt")
