@@ -41,6 +41,7 @@ def connect(
 ) -> tuple[duckdb.DuckDBPyConnection, str]:
     """A connection with the inputs and settings in place, and the query to run on it."""
     con = duckdb.connect()
+    con.execute("SET enable_progress_bar = false")
     if memory_limit:
         con.execute(f"SET memory_limit = '{memory_limit}'")
     if threads:
