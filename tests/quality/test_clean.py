@@ -11,7 +11,9 @@ from leadscore.quality import clean
 
 LEADS = {
     "lead_id": [1, 2, 3, 4, 5, 6, 7],
-    "email": ["ana@acme.es", " ANA@acme.es", "info@acme.es", "x@gmail.com", "y@yopmail.com", "bad", None],
+    "email": [
+        "ana@acme.es", " ANA@acme.es", "info@acme.es", "x@gmail.com", "y@yopmail.com", "bad", None
+    ],
     "first_name": ["Ana", "Ana", None, "José", "Josep", "Li", None],
     "last_name": ["Puig", "Puig", None, "García", "Garcia", "Wu", None],
     "company": ["Acme", "Acme", "Acme", "Tornos SA", "Tornos", "Foo", None],
@@ -40,7 +42,9 @@ def test_json_and_terminal_output() -> None:
     data = json.loads(json.dumps(report.to_dict()))
     assert data["duplicates"] == {
         "exact": 1, "groups": 1, "probable": 1,
-        "probable_pairs": [{"lead_id": 4, "other_id": 5, "name_score": 95.7, "company_score": 100.0}],
+        "probable_pairs": [
+            {"lead_id": 4, "other_id": 5, "name_score": 95.7, "company_score": 100.0}
+        ],
     }  # fmt: skip
     console = Console(record=True, width=100)
     console.print(report)

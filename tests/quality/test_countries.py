@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from tests.quality.conftest import derive_rows
 
 from leadscore.quality import code_for_country
-from tests.quality.conftest import derive_rows
 
 BY_LANGUAGE = {
     "en": [("Spain", "ES"), ("Germany", "DE"), ("United Kingdom", "GB"), ("Switzerland", "CH"),

@@ -7,9 +7,9 @@ from typing import Any
 import ibis
 import pyarrow as pa
 import pytest
+from tests.quality.conftest import derive_rows
 
 from leadscore.quality import DERIVED_FIELDS, derive
-from tests.quality.conftest import derive_rows
 
 
 def test_derived_fields_in_spec_order() -> None:

@@ -6,9 +6,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pyarrow as pa
+from tests.quality.conftest import derive_rows
 
 from leadscore.quality.fuzzy import company_key, probable_duplicates
-from tests.quality.conftest import derive_rows
 
 
 def _dups(con: Any, columns: dict[str, list[Any]] | pa.Table) -> list[Any]:
@@ -21,7 +21,13 @@ def test_same_normalised_email_points_to_the_first_in_input_order(con: Any) -> N
 
 
 def test_gmail_dots_and_tags_are_one_mailbox(con: Any) -> None:
-    emails = ["j.o.e+news@gmail.com", "joe@googlemail.com", "JOE@gmail.com", "j.o.e@acme.com", "joe@acme.com"]
+    emails = [
+        "j.o.e+news@gmail.com",
+        "joe@googlemail.com",
+        "JOE@gmail.com",
+        "j.o.e@acme.com",
+        "joe@acme.com",
+    ]
     assert _dups(con, {"lead_id": [1, 2, 3, 4, 5], "email": emails}) == [None, 1, 1, None, None]
 
 
@@ -40,7 +46,11 @@ def test_earliest_created_at_is_the_original_and_unknown_dates_come_last(con: An
 
 
 def test_text_created_at_is_read_as_a_timestamp(con: Any) -> None:
-    columns = {"lead_id": [1, 2], "email": ["x@acme.es", "x@acme.es"], "created_at": ["2024-05-01", "2023-01-01"]}
+    columns = {
+        "lead_id": [1, 2],
+        "email": ["x@acme.es", "x@acme.es"],
+        "created_at": ["2024-05-01", "2023-01-01"],
+    }
     assert _dups(con, columns) == [2, None]
 
 
@@ -67,10 +77,16 @@ def test_probable_duplicates_by_fuzzy_name_and_company() -> None:
 
 
 def test_same_mailbox_is_not_repeated_as_probable() -> None:
-    pairs = probable_duplicates([1, 2], ["Ana", "Ana"], ["Puig", "Puig"], ["Acme", "Acme"], ["a@x.es", "a@x.es"])
+    pairs = probable_duplicates(
+        [1, 2], ["Ana", "Ana"], ["Puig", "Puig"], ["Acme", "Acme"], ["a@x.es", "a@x.es"]
+    )
     assert pairs == []
 
 
 def test_company_key_drops_legal_forms_and_accents() -> None:
-    assert company_key("Máquinas Pérez, S.L.U.") == company_key("MAQUINAS PEREZ SLU") == "maquinas perez"
+    assert (
+        company_key("Máquinas Pérez, S.L.U.")
+        == company_key("MAQUINAS PEREZ SLU")
+        == "maquinas perez"
+    )
     assert company_key("GmbH") == "gmbh"

@@ -9,6 +9,7 @@ import pytest
 from email_validator import validate_email
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from tests.quality.conftest import derive_rows
 
 from leadscore.quality.email import (
     PLAIN_ADDRESS,
@@ -17,9 +18,14 @@ from leadscore.quality.email import (
     is_reserved_domain,
     is_valid_address,
 )
-from tests.quality.conftest import derive_rows
 
-EMAIL_FIELDS = ["email_domain", "email_valid", "email_is_free", "email_is_disposable", "email_is_role"]
+EMAIL_FIELDS = [
+    "email_domain",
+    "email_valid",
+    "email_is_free",
+    "email_is_disposable",
+    "email_is_role",
+]
 
 
 def _one(con: Any, address: str | None) -> dict[str, Any]:
@@ -47,9 +53,13 @@ def test_invalid_addresses(con: Any, address: str) -> None:
 
 
 def test_query_fast_path_agrees_with_email_validator(con: Any) -> None:
-    addresses = ["a@acme.es", "x" * 65 + "@acme.com", "a--b@acme.es", "a@b--c.es", "ü@acme.de",
-                 "a@acme.e", "a@acme.123", "A@ACME.ES", "a@sub.example.net", "a.@acme.es"]  # fmt: skip
-    rows = derive_rows(con, {"lead_id": list(range(len(addresses))), "email": addresses}, ["email_valid"])
+    addresses = [
+        "a@acme.es", "x" * 65 + "@acme.com", "a--b@acme.es", "a@b--c.es", "ü@acme.de",
+        "a@acme.e", "a@acme.123", "A@ACME.ES", "a@sub.example.net", "a.@acme.es",
+    ]  # fmt: skip
+    rows = derive_rows(
+        con, {"lead_id": list(range(len(addresses))), "email": addresses}, ["email_valid"]
+    )
     assert [row["email_valid"] for row in rows] == [is_valid_address(a) for a in addresses]
 
 
@@ -62,8 +72,8 @@ def test_missing_email_is_null_not_invalid(con: Any) -> None:
 
 @pytest.mark.parametrize(
     ("address", "domain"),
-    [("a@Acme.COM", "acme.com"), ("x@@d", "d"), ("a@b@Corp.io", "corp.io"), ("a@ acme.com", "acme.com"),
-     ("no-at", None), ("x@", None)],
+    [("a@Acme.COM", "acme.com"), ("x@@d", "d"), ("a@b@Corp.io", "corp.io"),
+     ("a@ acme.com", "acme.com"), ("no-at", None), ("x@", None)],
 )  # fmt: skip
 def test_email_domain_after_last_at(con: Any, address: str, domain: str | None) -> None:
     assert _one(con, address)["email_domain"] == domain
@@ -79,7 +89,9 @@ def test_free_domains(domain: str) -> None:
     assert is_free_domain(domain)
 
 
-@pytest.mark.parametrize("domain", ["acme.es", "yahoo-fans.com", "mail.acme.com", "yahoo.acme.example.com"])
+@pytest.mark.parametrize(
+    "domain", ["acme.es", "yahoo-fans.com", "mail.acme.com", "yahoo.acme.example.com"]
+)
 def test_company_domains_are_not_free(domain: str) -> None:
     assert not is_free_domain(domain)
 
@@ -131,7 +143,9 @@ _LABEL = st.from_regex(r"[a-z0-9]([a-z0-9-]{0,8}[a-z0-9])?", fullmatch=True)
     labels=st.lists(_LABEL, min_size=1, max_size=3),
     tld=st.from_regex(r"[a-zA-Z]{2,6}", fullmatch=True),
 )
-def test_plain_addresses_are_accepted_by_email_validator(local: str, labels: list[str], tld: str) -> None:
+def test_plain_addresses_are_accepted_by_email_validator(
+    local: str, labels: list[str], tld: str
+) -> None:
     # The in-query fast path must never call valid what email-validator rejects.
     address = f"{local}@{'.'.join(labels)}.{tld}"
     assert re.search(PLAIN_ADDRESS, address)

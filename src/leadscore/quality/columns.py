@@ -42,22 +42,22 @@ def raw_text(table: ir.Table, name: str) -> ir.StringValue:
     col = table[name]
     dtype = col.type()
     if dtype.is_string():
-        return col  # type: ignore[no-any-return]
+        return col
     if dtype.is_floating():
         exact = (col == col.floor()) & (col.abs() < _EXACT_INT)
-        return ibis.cases(  # type: ignore[no-any-return]
+        return ibis.cases(
             (col.isnan(), null_text()),
             (exact, col.cast("int64").cast("string")),
             else_=col.cast("string"),
         )
     if dtype.is_boolean():
-        return col.ifelse("true", "false")  # type: ignore[no-any-return]
-    return col.cast("string")  # type: ignore[no-any-return]
+        return col.ifelse("true", "false")
+    return col.cast("string")
 
 
 def trimmed(value: ir.StringValue) -> ir.StringValue:
     """Trim spaces, tabs, CR and LF; a value left empty becomes null."""
-    return value.re_replace(_TRIM, "").nullif("")  # type: ignore[no-any-return]
+    return value.re_replace(_TRIM, "").nullif("")
 
 
 def text(table: ir.Table, name: str) -> ir.StringValue:
@@ -69,7 +69,7 @@ def present(table: ir.Table, name: str) -> ir.BooleanValue:
     """Whether column ``name`` holds a value (not null, blank or NaN)."""
     if name not in table.columns:
         return ibis.literal(False)
-    return raw_text(table, name).re_search(_NOT_BLANK).fill_null(False)  # type: ignore[no-any-return]
+    return raw_text(table, name).re_search(_NOT_BLANK).fill_null(False)
 
 
 def as_boolean(table: ir.Table, name: str) -> ir.BooleanValue:
@@ -77,13 +77,11 @@ def as_boolean(table: ir.Table, name: str) -> ir.BooleanValue:
     col = table[name]
     dtype = col.type()
     if dtype.is_boolean():
-        return col  # type: ignore[no-any-return]
+        return col
     if dtype.is_numeric():
-        return ibis.cases(  # type: ignore[no-any-return]
-            (col == 1, True), (col == 0, False), else_=ibis.null("boolean")
-        )
+        return ibis.cases((col == 1, True), (col == 0, False), else_=ibis.null("boolean"))
     value = text(table, name).lower()
-    return ibis.cases(  # type: ignore[no-any-return]
+    return ibis.cases(
         (value.isin(_TRUE), True), (value.isin(_FALSE), False), else_=ibis.null("boolean")
     )
 
@@ -93,9 +91,9 @@ def as_float(table: ir.Table, name: str) -> ir.FloatingValue:
     col = table[name]
     if col.type().is_numeric():
         value = col.cast("float64")
-        return value.isnan().ifelse(ibis.null("float64"), value)  # type: ignore[no-any-return]
+        return value.isnan().ifelse(ibis.null("float64"), value)
     value_text = text(table, name)
-    return ibis.cases(  # type: ignore[no-any-return]
+    return ibis.cases(
         (value_text.re_search(NUMBER_PATTERN), value_text.cast("float64")),
         else_=ibis.null("float64"),
     )
@@ -124,9 +122,3 @@ def lookup(
     keyed = table.mutate(**{key_name: key})
     joined = keyed.left_join(mapping, keyed[key_name] == mapping[join_name])
     return joined.drop(key_name, join_name)
-
-
-def distinct_values(value: ir.StringValue) -> list[str]:
-    """The distinct non-null values of a text expression, computed by the backend."""
-    values = value.name("v").as_table().distinct().filter(ibis._.v.notnull()).v
-    return [str(item) for item in values.to_pyarrow().to_pylist()]

@@ -122,7 +122,7 @@ def phone_prefix(phone: ir.StringValue) -> ir.StringValue:
     by_length = {
         n: sorted(k for k in keys if len(k) == n and not k.startswith(_NANP)) for n in (1, 2, 3)
     }
-    return ibis.cases(  # type: ignore[no-any-return]
+    return ibis.cases(
         (digits.length() < _MIN_PHONE_DIGITS, ibis.null("string")),
         (digits.startswith(_NANP), digits.substr(0, 4)),
         (digits.substr(0, 1).isin(by_length[1]), digits.substr(0, 1)),

@@ -10,7 +10,7 @@ Spark. An input column named like a derived field wins cell by cell (SPEC §3).
 from __future__ import annotations
 
 import difflib
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 
 import ibis
 import ibis.expr.types as ir
@@ -46,8 +46,6 @@ DEPENDENCIES: dict[str, tuple[str, ...]] = {
 }
 _BOOLEAN = {"email_valid", "email_is_free", "email_is_disposable", "email_is_role"}
 
-Step = Callable[[ir.Table, ir.Table], ir.Table]
-
 
 def requested_fields(fields: Iterable[str] | None) -> tuple[str, ...]:
     """The requested derived fields plus those they depend on, in SPEC order."""
@@ -55,7 +53,9 @@ def requested_fields(fields: Iterable[str] | None) -> tuple[str, ...]:
     unknown = sorted(wanted - set(DERIVED_FIELDS))
     if unknown:
         hints = [difflib.get_close_matches(name, DERIVED_FIELDS, n=1) for name in unknown]
-        hint = "; ".join(f"{n!r}: did you mean {h[0]!r}?" for n, h in zip(unknown, hints) if h)
+        hint = "; ".join(
+            f"{n!r}: did you mean {h[0]!r}?" for n, h in zip(unknown, hints, strict=True) if h
+        )
         raise ValueError(
             f"unknown derived field(s) {unknown}; known: {list(DERIVED_FIELDS)}. {hint}"
         )
@@ -91,8 +91,8 @@ def _final(table: ir.Table, source: ir.Table, name: str, derived: ir.Value) -> i
 def _domain(table: ir.Table) -> ir.StringValue:
     """The final ``email_domain`` of a table passed through ``split_address``."""
     if "email_domain" not in table.columns:
-        return table[email.DOMAIN]  # type: ignore[no-any-return]
-    return ibis.coalesce(columns.text(table, "email_domain"), table[email.DOMAIN])  # type: ignore[no-any-return]
+        return table[email.DOMAIN]
+    return ibis.coalesce(columns.text(table, "email_domain"), table[email.DOMAIN])
 
 
 def _distinct(table: ir.Table, value: ir.Value, where: ir.BooleanValue | None = None) -> list[str]:
@@ -119,9 +119,9 @@ def _email_fields(t: ir.Table, src: ir.Table, fields: tuple[str, ...]) -> ir.Tab
     if "email_is_free" in fields or "email_is_disposable" in fields:
         parts = email.split_address(src)
         domains = _distinct(parts, _domain(parts))
-        rows = dict(email.classify_domains(domains).items())
+        flags = email.classify_domains(domains)
         schema = {"__lsq_free": pa.bool_(), "__lsq_disposable": pa.bool_()}
-        t = columns.lookup(t, t.email_domain, rows, schema)
+        t = columns.lookup(t, t.email_domain, flags, schema)
         for name, flag in (
             ("email_is_free", t.__lsq_free),
             ("email_is_disposable", t.__lsq_disposable),
@@ -192,11 +192,11 @@ def _created_at(t: ir.Table) -> ir.TimestampValue:
     col = t.created_at
     dtype = col.type()
     if dtype.is_timestamp():
-        return col  # type: ignore[no-any-return]
+        return col
     if dtype.is_date():
-        return col.cast("timestamp")  # type: ignore[no-any-return]
+        return col.cast("timestamp")
     if dtype.is_string():
-        return columns.trimmed(col).try_cast("timestamp")  # type: ignore[no-any-return]
+        return columns.trimmed(col).try_cast("timestamp")
     return ibis.null("timestamp")
 
 

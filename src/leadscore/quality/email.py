@@ -144,7 +144,7 @@ def plain_valid(table: ir.Table) -> ir.BooleanValue:
     Such addresses are valid without asking ``email-validator``.
     """
     address = table[ADDRESS]
-    return (  # type: ignore[no-any-return]
+    return (
         address.re_search(PLAIN_ADDRESS)
         & ~address.contains("--")
         & (address.length() <= 254)
@@ -157,7 +157,7 @@ def is_role(table: ir.Table) -> ir.BooleanValue:
     """``email_is_role``: the local part, without ``+tag``, is a role name."""
     local = table[LOCAL].lower().re_replace(r"\+.*$", "")
     roles = sorted(role_local_parts())
-    return local.isnull().ifelse(ibis.null("boolean"), local.isin(roles))  # type: ignore[no-any-return]
+    return local.isnull().ifelse(ibis.null("boolean"), local.isin(roles))
 
 
 def mailbox_key(table: ir.Table) -> ir.StringValue:
@@ -168,9 +168,7 @@ def mailbox_key(table: ir.Table) -> ir.StringValue:
     """
     domain = table[DOMAIN]
     gmail_local = table[LOCAL].lower().re_replace(r"\+.*$", "").replace(".", "")
-    return domain.isin(_GMAIL).ifelse(  # type: ignore[no-any-return]
-        gmail_local + "@gmail.com", table[ADDRESS].lower()
-    )
+    return domain.isin(_GMAIL).ifelse(gmail_local + "@gmail.com", table[ADDRESS].lower())
 
 
 def classify_domains(domains: Iterable[str]) -> dict[str, tuple[bool, bool]]:

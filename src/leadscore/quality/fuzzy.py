@@ -19,10 +19,14 @@ from unidecode import unidecode
 NAME_THRESHOLD = 90.0
 COMPANY_THRESHOLD = 90.0
 MAX_BLOCK = 5000  # larger blocks (a placeholder company such as "n/a") are skipped
+# Legal forms dropped from the end of a company name (ES, CA, IT, PT, FR, DE, EN).
 _LEGAL_FORMS = frozenset(
-    "sl slu sa sau sll srl srls spa sas sarl sasu eurl sc scp gmbh ag kg ohg ug ev "
-    "inc llc ltd limited co corp corporation plc bv nv lda ltda me epp cia company".split()
-)
+    {
+        "sl", "slu", "sa", "sau", "sll", "srl", "srls", "spa", "sas", "sarl", "sasu", "eurl",
+        "sc", "scp", "gmbh", "ag", "kg", "ohg", "ug", "ev", "inc", "llc", "ltd", "limited", "co",
+        "corp", "corporation", "plc", "bv", "nv", "lda", "ltda", "me", "epp", "cia", "company",
+    }
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -64,8 +68,15 @@ def name_key(first: str | None, last: str | None) -> str:
     return " ".join(sorted(_words(first) + _words(last)))
 
 
-def _compare(members: list[int], names: list[str], firms: list[str], mailboxes: Sequence[object],
-             found: dict[tuple[int, int], ProbableDuplicate], ids: Sequence[object]) -> None:  # fmt: skip
+def _compare(
+    members: list[int],
+    names: list[str],
+    firms: list[str],
+    mailboxes: Sequence[object],
+    found: dict[tuple[int, int], ProbableDuplicate],
+    ids: Sequence[object],
+) -> None:
+    """Add the probable duplicates among one block's members to ``found``."""
     if len(members) < 2 or len(members) > MAX_BLOCK:
         return
     choices = [names[i] for i in members]

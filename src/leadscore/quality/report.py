@@ -75,7 +75,9 @@ class CleanReport:
         summary.add_row("unknown countries", f"{self.unknown_countries:,}")
         summary.add_row("no country code", f"{self.without_country_code:,}")
         summary.add_row("duplicates (same e-mail)", f"{self.duplicates:,}")
-        summary.add_row("probable duplicate pairs (name + company)", f"{len(self.probable_duplicates):,}")
+        summary.add_row(
+            "probable duplicate pairs (name + company)", f"{len(self.probable_duplicates):,}"
+        )
         parts: list[RenderableType] = [summary]
         for title, rows, label in (
             ("Most frequent unknown job titles", self.top_unknown_titles, "job_title"),
@@ -149,7 +151,11 @@ def clean(leads: ir.Table) -> CleanReport:
             counts[f"missing:{name}"] = (~columns.present(table, name)).cast("int64").sum()
         else:
             counts[f"missing:{name}"] = table.count()
-    row = table.aggregate(**{k: v.fill_null(0) for k, v in counts.items()}).to_pyarrow().to_pylist()[0]
+    row = (
+        table.aggregate(**{k: v.fill_null(0) for k, v in counts.items()})
+        .to_pyarrow()
+        .to_pylist()[0]
+    )
     top_titles = _top(table, title, title.notnull() & (table.seniority == "unknown"))
     unknown_countries = [(c, n) for c, n in _top(table, country, country.notnull())
                          if countries.code_for_country(c) is None]  # fmt: skip

@@ -47,8 +47,8 @@ _WORD = re.compile(r"[a-z0-9]+")
 # Feminine and plural forms reduced to the listed form, tried in order.
 _VARIANTS = (
     ("innen", ""), ("in", ""), ("trice", "tore"), ("trice", "teur"), ("euse", "eur"),
-    ("essa", "e"), ("ffe", "f"), ("ora", "or"), ("ada", "ado"), ("ada", "at"), ("a", "o"), ("a", "e"), ("a", ""),
-    ("e", ""), ("es", ""), ("s", ""),
+    ("essa", "e"), ("ffe", "f"), ("ora", "or"), ("ada", "ado"), ("ada", "at"),
+    ("a", "o"), ("a", "e"), ("a", ""), ("e", ""), ("es", ""), ("s", ""),
 )  # fmt: skip
 
 
@@ -115,15 +115,15 @@ def vocabulary() -> Vocabulary:
                 raw.append((_words(phrase), entry))
     words = frozenset(word for phrase, _ in raw for word in phrase)
     singles = {phrase[0]: entry for phrase, entry in reversed(raw) if len(phrase) == 1}
-    lemmas = {}
+    lemmas: dict[str, str] = {}
     for word in words:
         reduced = _reduce(word, words)
         # A listed form is only merged into another one that means the same.
         if reduced != word and singles.get(word, singles.get(reduced)) == singles.get(reduced):
             lemmas[word] = reduced
     phrases: dict[tuple[str, ...], Entry] = {}
-    for phrase, entry in raw:
-        phrases.setdefault(tuple(lemmas.get(word, word) for word in phrase), entry)
+    for listed, entry in raw:
+        phrases.setdefault(tuple(lemmas.get(word, word) for word in listed), entry)
     return Vocabulary(
         phrases=phrases,
         # Longest affixes first, so "*sachbearbeiter" wins over "*bearbeiter".
@@ -238,7 +238,6 @@ def classify_title(title: str) -> tuple[str, str]:
         seniority = UNKNOWN
     strong = [entry.function for entry in found if entry.function and not entry.weak]
     weak = [entry.function for entry in found if entry.function and entry.weak]
-    function = (strong or weak or [None])[0]
-    if function is None:
-        function = "other" if found else UNKNOWN
+    functions = strong or weak or ["other" if found else UNKNOWN]
+    function = functions[0] or UNKNOWN
     return seniority, function
