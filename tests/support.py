@@ -1,4 +1,4 @@
-"""Shared helpers: score small hand-made tables through the public API."""
+"""Helpers for tests: score small hand-made tables through the public API."""
 
 from __future__ import annotations
 
@@ -6,7 +6,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import pyarrow as pa
-import pytest
 
 import leadscore
 
@@ -50,8 +49,3 @@ def score_rows(
     event_table = None if events is None else events_table(events)
     result = leadscore.score(loaded, lead_table, event_table, as_of, explain=True)
     return {str(row["lead_id"]): row for row in result.to_pylist()}
-
-
-@pytest.fixture
-def score() -> Any:
-    return score_rows

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import score_rows
+from support import score_rows
 
 
 def holds(when, values, column="x"):  # type: ignore[no-untyped-def]

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 import leadscore
-from conftest import days_ago, score_rows
+from support import days_ago, score_rows
 
 VOMACKA = {
     "engagement": {

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from conftest import T, days_ago, score_rows
+from support import T, days_ago, score_rows
 
 ONE_LEAD = [{"lead_id": "1"}]
 
@@ -290,7 +290,7 @@ def test_explanation_lists_every_nonzero_rule_and_adds_up():
             "disqualify": [{"id": "dq", "when": {"x": {"exists": False}}}],
         }
     )
-    from conftest import events_table, leads_table
+    from support import events_table, leads_table
 
     leads = leads_table([{"lead_id": "1", "x": None}])
     events = events_table([{"lead_id": "1", "type": "page_view", "timestamp": days_ago(2)}])

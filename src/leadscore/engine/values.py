@@ -9,7 +9,9 @@ the rules that text needs.
 
 from __future__ import annotations
 
+import functools
 import math
+import operator
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -41,7 +43,9 @@ def trim(value: ir.StringValue) -> ir.StringValue:
     value needs it, so only values whose first or last character is one of those
     are trimmed.
     """
-    edges = value.substr(0, 1).isin(_TRIMMED_CHARS) | value.right(1).isin(_TRIMMED_CHARS)
+    edges = functools.reduce(
+        operator.or_, [value.startswith(c) | value.endswith(c) for c in _TRIMMED_CHARS]
+    )
     result: ir.StringValue = edges.ifelse(_trim_chars(value, TRIMMED), value)
     return result
 
