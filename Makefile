@@ -7,6 +7,9 @@ UV := $(TOOLS)/bin/uv
 VENV := .venv
 RUN := $(UV) run --frozen --no-sync
 export UV_PROJECT_ENVIRONMENT := $(VENV)
+# Installed modules are compiled once, so start-up never recompiles them (some machines
+# set PYTHONDONTWRITEBYTECODE, which would make every run compile pandas and ibis).
+export UV_COMPILE_BYTECODE := 1
 
 .PHONY: install demo test lint bench bench-data clean
 

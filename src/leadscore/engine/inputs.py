@@ -104,27 +104,27 @@ def _absent(names: set[str], table: ir.Table, where: str, readers: str) -> list[
 def _check_unique_ids(con: Any, leads: ir.Table, where: str) -> None:
     key = Reading(leads.lead_id, "lead_id")
     blank = ~key.present()
-    if con.execute(leads.filter(blank).count()):
+    if con.to_pyarrow(leads.filter(blank).count()).as_py():
         rows = _first_rows(con, leads.mutate(_problem=blank), "lead_id")
         raise LeadscoreError(
             ErrorCode.BAD_DATA,
             f"{where}: leads without a lead_id:",
             issues=[
                 Issue(f"{where} row {int(r['_row'])}", "lead_id is empty")
-                for r in rows.to_dict("records")
+                for r in rows.to_pylist()
             ],
             hint="Every lead needs a unique lead_id.",
         )
     ids = key.trimmed() if key.dtype.is_string() else leads.lead_id
     counted = leads.group_by(_id=ids).aggregate(n=lambda t: t.count())
-    repeated = con.execute(counted.filter(counted.n > 1).order_by("_id").limit(3))
-    if len(repeated):
+    repeated = con.to_pyarrow(counted.filter(counted.n > 1).order_by("_id").limit(3))
+    if repeated.num_rows:
         raise LeadscoreError(
             ErrorCode.DUPLICATE_LEAD,
             f"{where}: repeated lead_id values:",
             issues=[
                 Issue(where, f"lead_id {r['_id']!r} appears {r['n']} times")
-                for r in repeated.to_dict("records")
+                for r in repeated.to_pylist()
             ],
             hint="Each lead must appear once; merge the rows or give them distinct ids.",
         )

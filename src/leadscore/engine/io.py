@@ -166,14 +166,14 @@ def _check_parsed(
     con: Any, table: ir.Table, column: str, text: ir.StringValue, parsed: ir.Value, where: str
 ) -> None:
     problem = text.notnull() & (text.strip() != "") & parsed.isnull()
-    total = con.execute(table.filter(problem).count())
+    total = con.to_pyarrow(table.filter(problem).count()).as_py()
     if total:
         rows = _first_rows(con, table.mutate(_text=text, _problem=problem), "_text")
         issues = [
             Issue(f"{where} row {int(r['_row'])}", f"{column} {r['_text']!r} is not a timestamp")
-            for r in rows.to_dict("records")
+            for r in rows.to_pylist()
         ]
-        more = f" ({total} rows in all)" if total > len(rows) else ""
+        more = f" ({total} rows in all)" if total > rows.num_rows else ""
         raise LeadscoreError(
             ErrorCode.BAD_TIMESTAMP,
             f"{where}: unreadable timestamps in column {column!r}{more}:",
@@ -189,7 +189,7 @@ def _first_rows(con: Any, table: ir.Table, value: str) -> Any:
     try:
         numbered = table.mutate(_row=ibis.row_number() + 1)
         bad = numbered.filter(numbered._problem).select("_row", value).order_by("_row")
-        return con.execute(bad.limit(_SHOWN_ROWS))
+        return con.to_pyarrow(bad.limit(_SHOWN_ROWS))
     finally:
         con.raw_sql("SET preserve_insertion_order = false")
 
