@@ -446,7 +446,11 @@ def main(argv: list[str] | None = None) -> int:
     if failed:
         return 1
     if cli or not why_api:
-        console.print("[green]results: leadscore equals the reference on every lead[/]")
+        console.print(
+            f"[green]results: leadscore equals the reference on every lead ({', '.join(sizes)})[/]"
+        )
+    else:
+        console.print("[yellow]results not compared: leadscore not available[/]")
     return 0
 
 
