@@ -16,8 +16,11 @@ Weights come from exact microsecond ages (SPEC §3 "precision").
 
 from __future__ import annotations
 
+import functools
+import itertools
 import math
-from collections.abc import Callable
+import operator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -80,8 +83,12 @@ class EventPlan:
     contributions: dict[str, Callable[[ir.Table], ir.FloatingValue]] = field(default_factory=dict)
     inactivity: dict[str, Callable[[ir.Table], ir.FloatingValue]] = field(default_factory=dict)
 
+    names: Iterator[int] = field(default_factory=itertools.count)
+    distinct: dict[str, list[tuple[EngagementRule, ir.BooleanValue]]] = field(default_factory=dict)
+
     def name(self) -> str:
-        return f"_a{len(self.aggregates) + len(self.subplans)}"
+        """A fresh column name for an aggregate."""
+        return f"_a{next(self.names)}"
 
 
 def relevant_events(model: Model) -> tuple[float | None, tuple[str, ...] | None]:
@@ -160,6 +167,8 @@ def plan_events(model: Model, events: ir.Table) -> tuple[ir.Table, EventPlan]:
     fields = event_fields(weighted)
     for rule in rules:
         _plan_rule(plan, rule, weighted, fields, test, decay)
+    for name, members in plan.distinct.items():
+        _plan_distinct(plan, members, weighted, fields(name), decay)
     for inactive in model.inactivity_rules:
         _plan_inactivity(plan, inactive, weighted)
     return weighted, plan
@@ -226,16 +235,16 @@ def _plan_rule(
         plan.aggregates[name] = events.age_us.min(where=matches)
         plan.contributions[rule.id] = _capped(rule, lambda t: _points_at(points, decay, t[name]))
     elif rule.distinct is not None:
-        _plan_distinct(plan, rule, events, matches, fields(rule.distinct), decay)
+        plan.distinct.setdefault(rule.distinct, []).append((rule, matches))
     elif rule.min_count is None:
         name = plan.name()
         plan.aggregates[name] = events.weight.sum(where=matches)
-        plan.contributions[rule.id] = _capped(rule, lambda t: (points * t[name]).fill_null(0.0))
+        plan.contributions[rule.id] = _capped(rule, functools.partial(_scaled_sum, points, name))
     elif decay.half_life_days is None:
-        name, needed = plan.name(), rule.min_count
+        name = plan.name()
         plan.aggregates[name] = events.count(where=matches)
         plan.contributions[rule.id] = _capped(
-            rule, lambda t: (t[name].fill_null(0) >= needed).ifelse(points, 0.0)
+            rule, functools.partial(_threshold, points, name, rule.min_count)
         )
     else:
         ages = events.filter(matches).select(LEAD, "age_us")
@@ -244,33 +253,50 @@ def _plan_rule(
 
 def _plan_distinct(
     plan: EventPlan,
-    rule: EngagementRule,
+    members: list[tuple[EngagementRule, ir.BooleanValue]],
     events: ir.Table,
-    matches: ir.BooleanValue,
     value: Reading,
     decay: Decay,
 ) -> None:
-    """M keeps, per distinct value, only the most recent event (the youngest age)."""
-    per_value = (
-        events.filter(matches)
-        .mutate(_value=value.text())
-        .group_by([LEAD, "_value"])
-        .aggregate(age_us=lambda t: t.age_us.min())
+    """M keeps, per distinct value, only the most recent event (the youngest age).
+
+    All rules on one property share one ``(lead, value)`` pre-aggregation, with the
+    youngest matching age per rule; a rule without a match for a value gets null.
+    """
+    flags = {f"_m{i}": matches for i, (_, matches) in enumerate(members)}
+    marked = events.mutate(**flags, _value=value.text())
+    marked = marked.filter(functools.reduce(operator.or_, [marked[f] for f in flags]))
+    per_value = marked.group_by([LEAD, "_value"]).aggregate(
+        **{f"_d{i}": marked.age_us.min(where=marked[f"_m{i}"]) for i in range(len(members))}
     )
-    points = float(rule.points)
-    if rule.min_count is None:
-        name = plan.name()
-        total = per_value.group_by(LEAD).aggregate(**{name: lambda t: decay.weight(t.age_us).sum()})
-        plan.subplans.append(total)
-        plan.contributions[rule.id] = _capped(rule, lambda t: (points * t[name]).fill_null(0.0))
-    elif decay.half_life_days is None:
-        name, needed = plan.name(), rule.min_count
-        plan.subplans.append(per_value.group_by(LEAD).aggregate(**{name: lambda t: t.count()}))
-        plan.contributions[rule.id] = _capped(
-            rule, lambda t: (t[name].fill_null(0) >= needed).ifelse(points, 0.0)
-        )
-    else:
-        _plan_nth(plan, rule, per_value.select(LEAD, "age_us"), decay)
+    totals: dict[str, ir.Scalar] = {}
+    for i, (rule, _) in enumerate(members):
+        age, points = per_value[f"_d{i}"], float(rule.points)
+        if rule.min_count is None:
+            name = plan.name()
+            totals[name] = decay.weight(age).sum(where=age.notnull())
+            plan.contributions[rule.id] = _capped(
+                rule, functools.partial(_scaled_sum, points, name)
+            )
+        elif decay.half_life_days is None:
+            name = plan.name()
+            totals[name] = age.count()
+            plan.contributions[rule.id] = _capped(
+                rule, functools.partial(_threshold, points, name, rule.min_count)
+            )
+        else:
+            ages = per_value.filter(age.notnull()).select(LEAD, age_us=age)
+            _plan_nth(plan, rule, ages, decay)
+    if totals:
+        plan.subplans.append(per_value.group_by(LEAD).aggregate(**totals))
+
+
+def _scaled_sum(points: float, name: str, t: ir.Table) -> ir.FloatingValue:
+    return (points * t[name]).fill_null(0.0)
+
+
+def _threshold(points: float, name: str, needed: int, t: ir.Table) -> ir.FloatingValue:
+    return (t[name].fill_null(0) >= needed).ifelse(points, 0.0)
 
 
 def _plan_nth(plan: EventPlan, rule: EngagementRule, ages: ir.Table, decay: Decay) -> None:
