@@ -110,8 +110,7 @@ def _check_unique_ids(con: Any, leads: ir.Table, where: str) -> None:
             ErrorCode.BAD_DATA,
             f"{where}: leads without a lead_id:",
             issues=[
-                Issue(f"{where} row {int(r['_row'])}", "lead_id is empty")
-                for r in rows.to_pylist()
+                Issue(f"{where} row {int(r['_row'])}", "lead_id is empty") for r in rows.to_pylist()
             ],
             hint="Every lead needs a unique lead_id.",
         )

@@ -190,7 +190,7 @@ def _data_path(loc: tuple[str | int, ...], tree: Any) -> tuple[str | int, ...]:
     path: list[str | int] = []
     node = tree
     for step in loc:
-        if isinstance(node, Mapping) and step in node:
+        if isinstance(node, Mapping) and step in node:  # noqa: SIM114 (apart, mypy keeps the key types)
             path.append(step)
             node = node[step]
         elif isinstance(node, list) and isinstance(step, int) and 0 <= step < len(node):
