@@ -99,12 +99,22 @@ def _nanp_region(area_code: str) -> str:
 
 @cache
 def calling_code_regions() -> dict[str, str]:
-    """Calling-code prefix -> alpha-2; ``1XXX`` keys carry the +1 area code."""
-    regions: dict[str, str] = {}
+    """The first digits of an international number -> alpha-2.
+
+    Keys are the first three digits (calling codes form a prefix code, so three
+    digits always decide it), or four for +1, whose area code decides.
+    """
+    codes: dict[str, str] = {}
     for code in phonenumbers.COUNTRY_CODE_TO_REGION_CODE:
         region = phonenumbers.region_code_for_country_code(code)
         if str(code) != _NANP and region not in (None, "ZZ", _NON_GEOGRAPHIC):
-            regions[str(code)] = region
+            codes[str(code)] = region
+    regions = {
+        f"{n:03d}": codes[key]
+        for n in range(1000)
+        for key in (f"{n:03d}"[:1], f"{n:03d}"[:2], f"{n:03d}")
+        if key in codes
+    }
     for area in range(200, 1000):
         regions[f"1{area}"] = _nanp_region(str(area))
     return regions
@@ -112,21 +122,15 @@ def calling_code_regions() -> dict[str, str]:
 
 def phone_prefix(phone: ir.StringValue) -> ir.StringValue:
     """The calling-code key of an international phone number (``+`` or ``00``)."""
-    kept = phone.re_replace(r"[^0-9+]", "")
+    all_digits = phone.re_replace(r"[^0-9]", "")
+    start = phone.re_extract(r"^[^0-9+]*([0-9+]{0,2})", 1)
     digits = ibis.cases(
-        (kept.startswith("+"), kept.re_replace(r"[^0-9]", "")),
-        (kept.startswith("00"), kept.substr(2).re_replace(r"[^0-9]", "")),
+        (start.startswith("+"), all_digits),
+        (start == "00", all_digits.substr(2)),
         else_=ibis.null("string"),
     )
-    keys = calling_code_regions()
-    by_length = {
-        n: sorted(k for k in keys if len(k) == n and not k.startswith(_NANP)) for n in (1, 2, 3)
-    }
     return ibis.cases(
         (digits.length() < _MIN_PHONE_DIGITS, ibis.null("string")),
         (digits.startswith(_NANP), digits.substr(0, 4)),
-        (digits.substr(0, 1).isin(by_length[1]), digits.substr(0, 1)),
-        (digits.substr(0, 2).isin(by_length[2]), digits.substr(0, 2)),
-        (digits.substr(0, 3).isin(by_length[3]), digits.substr(0, 3)),
-        else_=ibis.null("string"),
+        else_=digits.substr(0, 3),
     )

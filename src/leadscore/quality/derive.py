@@ -102,23 +102,38 @@ def _distinct(table: ir.Table, value: ir.Value, where: ir.BooleanValue | None = 
     return [str(item) for item in values.to_pyarrow().to_pylist()]
 
 
+def _email_distincts(src: ir.Table, addresses: bool, domains: bool) -> tuple[list[str], list[str]]:
+    """Distinct non-plain addresses and distinct final domains, in one scan."""
+    if not addresses and not domains:
+        return [], []
+    parts = email.split_address(src)
+    pairs = parts.select(
+        a=(~email.plain_valid(parts)).ifelse(parts[email.ADDRESS], ibis.null("string"))
+        if addresses
+        else ibis.null("string"),
+        d=_domain(parts) if domains else ibis.null("string"),
+    ).distinct()
+    data = pairs.to_pyarrow().to_pydict()
+    return (
+        sorted({str(v) for v in data["a"] if v is not None}),
+        sorted({str(v) for v in data["d"] if v is not None}),
+    )
+
+
 def _email_fields(t: ir.Table, src: ir.Table, fields: tuple[str, ...]) -> ir.Table:
     if "email_domain" in fields:
         t = t.mutate(email_domain=_final(t, src, "email_domain", t[email.DOMAIN]))
+    flagged = "email_is_free" in fields or "email_is_disposable" in fields
+    others, domains = _email_distincts(src, "email_valid" in fields, flagged)
     if "email_valid" in fields:
-        parts = email.split_address(src)
-        others = _distinct(parts, parts[email.ADDRESS], ~email.plain_valid(parts))
         rows = {value: (email.is_valid_address(value),) for value in others}
         t = columns.lookup(t, t[email.ADDRESS], rows, {"__lsq_valid": pa.bool_()})
-        valid = ibis.cases(
-            (t[email.ADDRESS].isnull(), ibis.null("boolean")),
-            (email.plain_valid(t), True),
-            else_=t.__lsq_valid.fill_null(False),
+        # Every address that is not plain is in the lookup; the others are valid.
+        valid = (
+            t[email.ADDRESS].isnull().ifelse(ibis.null("boolean"), t.__lsq_valid.fill_null(True))
         )
         t = t.mutate(email_valid=_final(t, src, "email_valid", valid)).drop("__lsq_valid")
-    if "email_is_free" in fields or "email_is_disposable" in fields:
-        parts = email.split_address(src)
-        domains = _distinct(parts, _domain(parts))
+    if flagged:
         flags = email.classify_domains(domains)
         schema = {"__lsq_free": pa.bool_(), "__lsq_disposable": pa.bool_()}
         t = columns.lookup(t, t.email_domain, flags, schema)
@@ -160,7 +175,9 @@ def _country_field(t: ir.Table, src: ir.Table, fields: tuple[str, ...]) -> ir.Ta
     by_name = {name: (countries.code_for_country(name),) for name in names}
     t = columns.lookup(t, columns.text(t, "country"), by_name, {"__lsq_by_name": pa.string()})
     by_phone = {key: (code,) for key, code in countries.calling_code_regions().items()}
-    prefix = countries.phone_prefix(columns.text(t, "phone"))
+    prefix = t.__lsq_by_name.isnull().ifelse(
+        countries.phone_prefix(columns.text(t, "phone")), ibis.null("string")
+    )
     t = columns.lookup(t, prefix, by_phone, {"__lsq_by_phone": pa.string()})
     derived = ibis.coalesce(t.__lsq_by_name, t.__lsq_by_phone)
     t = t.mutate(country_code=_final(t, src, "country_code", derived))
@@ -200,19 +217,36 @@ def _created_at(t: ir.Table) -> ir.TimestampValue:
     return ibis.null("timestamp")
 
 
-def _duplicate_of(t: ir.Table, src: ir.Table, fields: tuple[str, ...]) -> ir.Table:
+def _duplicate_of(
+    t: ir.Table, ranked: ir.Table, src: ir.Table, fields: tuple[str, ...]
+) -> ir.Table:
     if "duplicate_of" not in fields:
         return t
     if "lead_id" not in t.columns:
         raise ValueError("duplicate_of needs a lead_id column; the leads have none")
-    mailbox = email.mailbox_key(t)
-    key = t.email_valid.fill_null(False).ifelse(mailbox, ibis.null("string"))
-    created = _created_at(t)
-    window = ibis.window(group_by=key, order_by=[created.isnull(), created, t[ROW_ORDER_COLUMN]])
-    original = t.lead_id.first().over(window)
-    is_copy = key.notnull() & (ibis.row_number().over(window) > 0)
-    derived = is_copy.ifelse(original, ibis.null(t.lead_id.type()))
-    return t.mutate(duplicate_of=_final(t, src, "duplicate_of", derived))
+    # Ranked on a narrow table (row, key, date, id): a window over every lead
+    # column would sort all of them.
+    row = ROW_ORDER_COLUMN
+    valid = ranked.filter(ranked.email_valid.fill_null(False))
+    narrow = valid.select(
+        __lsq_row=valid[row], __lsq_mailbox=email.mailbox_key(valid),
+        __lsq_created=_created_at(valid), __lsq_id=valid.lead_id,
+    )  # fmt: skip
+    created = narrow.__lsq_created
+    window = ibis.window(
+        group_by=narrow.__lsq_mailbox, order_by=[created.isnull(), created, narrow.__lsq_row]
+    )
+    copies = (
+        narrow.mutate(
+            __lsq_original=narrow.__lsq_id.first().over(window),
+            __lsq_rank=ibis.row_number().over(window),
+        )
+        .filter(ibis._.__lsq_rank > 0)
+        .select("__lsq_row", "__lsq_original")
+    )
+    t = t.left_join(copies, t[row] == copies.__lsq_row).drop("__lsq_row")
+    t = t.mutate(duplicate_of=_final(t, src, "duplicate_of", t.__lsq_original))
+    return t.drop("__lsq_original")
 
 
 def derive(leads: ir.Table, fields: Iterable[str] | None = None) -> ir.Table:
@@ -246,14 +280,10 @@ def derive(leads: ir.Table, fields: Iterable[str] | None = None) -> ir.Table:
     if "duplicate_of" in wanted and ROW_ORDER_COLUMN not in leads.columns:
         t = t.mutate(**{ROW_ORDER_COLUMN: ibis.row_number()})
     t = email.split_address(t)
-    for step in (
-        _email_fields,
-        _title_fields,
-        _country_field,
-        _completeness,
-        _account_key,
-        _duplicate_of,
-    ):
+    t = _email_fields(t, leads, wanted)
+    ranked = t  # duplicates are ranked on this narrower plan, before the other joins
+    for step in (_title_fields, _country_field, _completeness, _account_key):
         t = step(t, leads, wanted)
+    t = _duplicate_of(t, ranked, leads, wanted)
     kept = [name for name in leads.columns if name not in wanted]
     return t.select(*kept, *wanted)
