@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 from email_validator import validate_email
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from tests.quality.conftest import derive_rows
 
@@ -153,3 +153,22 @@ def test_plain_addresses_are_accepted_by_email_validator(
         return
     validate_email(address, check_deliverability=False)
     assert is_valid_address(address)
+
+
+_ADDRESSY = st.text(alphabet="ab.-+_@ üé例\t", min_size=0, max_size=16) | st.builds(
+    "{}@{}".format, _ATOM, st.sampled_from(["example.com", "a.test", "b--c.es", "acme.es", "x"])
+)
+
+
+@settings(
+    max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(st.lists(_ADDRESSY, min_size=1, max_size=30))
+def test_query_and_python_agree_on_any_address(con: Any, addresses: list[str]) -> None:
+    rows = derive_rows(
+        con, {"lead_id": list(range(len(addresses))), "email": addresses}, ["email_valid"]
+    )
+    for address, row in zip(addresses, rows, strict=True):
+        trimmed = address.strip(" \t\r\n")
+        expected = is_valid_address(trimmed) if trimmed else None
+        assert row["email_valid"] is expected, address

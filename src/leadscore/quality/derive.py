@@ -108,7 +108,7 @@ def _email_distincts(src: ir.Table, addresses: bool, domains: bool) -> tuple[lis
         return [], []
     parts = email.split_address(src)
     pairs = parts.select(
-        a=(~email.plain_valid(parts)).ifelse(parts[email.ADDRESS], ibis.null("string"))
+        a=email.validity_in_query(parts).isnull().ifelse(parts[email.ADDRESS], ibis.null("string"))
         if addresses
         else ibis.null("string"),
         d=_domain(parts) if domains else ibis.null("string"),
@@ -128,10 +128,8 @@ def _email_fields(t: ir.Table, src: ir.Table, fields: tuple[str, ...]) -> ir.Tab
     if "email_valid" in fields:
         rows = {value: (email.is_valid_address(value),) for value in others}
         t = columns.lookup(t, t[email.ADDRESS], rows, {"__lsq_valid": pa.bool_()})
-        # Every address that is not plain is in the lookup; the others are valid.
-        valid = (
-            t[email.ADDRESS].isnull().ifelse(ibis.null("boolean"), t.__lsq_valid.fill_null(True))
-        )
+        # Addresses the query cannot decide are all in the lookup.
+        valid = ibis.coalesce(email.validity_in_query(t), t.__lsq_valid)
         t = t.mutate(email_valid=_final(t, src, "email_valid", valid)).drop("__lsq_valid")
     if flagged:
         flags = email.classify_domains(domains)

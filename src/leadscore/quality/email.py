@@ -138,19 +138,26 @@ def split_address(table: ir.Table) -> ir.Table:
     )
 
 
-def plain_valid(table: ir.Table) -> ir.BooleanValue:
-    """Whether an address is plain ASCII, within length limits and not reserved.
+def validity_in_query(table: ir.Table) -> ir.BooleanValue:
+    """``email_valid`` where the query can decide it, null where ``email-validator`` must.
 
-    Such addresses are valid without asking ``email-validator``.
+    No ``@`` or a reserved domain is invalid; a plain ASCII address within the
+    length limits is valid (``email-validator`` accepts every such address).
     """
-    address = table[ADDRESS]
-    return (
+    address, domain = table[ADDRESS], table[DOMAIN]
+    plain = (
         address.re_search(PLAIN_ADDRESS)
         & ~address.contains("--")
         & (address.length() <= 254)
         & (table[LOCAL].length() <= 64)
-        & ~table[DOMAIN].re_search(_RESERVED.pattern)
-    ).fill_null(False)
+    )
+    return ibis.cases(
+        (address.isnull(), ibis.null("boolean")),
+        (domain.isnull(), False),
+        (domain.re_search(_RESERVED.pattern), False),
+        (plain, True),
+        else_=ibis.null("boolean"),
+    )
 
 
 def is_role(table: ir.Table) -> ir.BooleanValue:
