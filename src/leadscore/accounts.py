@@ -67,8 +67,9 @@ def accounts(
 ) -> pa.Table | Path:
     """The account roll-up as an Arrow table, or written to ``out`` when given."""
     session = open_session(model, leads, events, as_of=as_of, engine=engine, derived=ACCOUNT_FIELDS)
-    rolled = account_rollup(session)
-    if out is not None:
-        return write_table(session.con, rolled, out)
-    table: pa.Table = session.con.to_pyarrow(rolled)
-    return table
+    with session:
+        rolled = account_rollup(session)
+        if out is not None:
+            return write_table(session.con, rolled, out)
+        table: pa.Table = session.con.to_pyarrow(rolled)
+        return table

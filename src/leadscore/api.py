@@ -7,7 +7,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
-import ibis.expr.types as ir
 import pyarrow as pa
 
 from leadscore.engine.compiler import Compiled, compile_model, interest_column, rule_column
@@ -58,6 +57,12 @@ class Session:
     def compiled(self) -> Compiled:
         return compile_model(self.model, self.inputs.leads, self.inputs.events, self.as_of)
 
+    def __enter__(self) -> Session:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.con.disconnect()
+
 
 def open_session(
     model: Model | str | Path,
@@ -78,7 +83,11 @@ def open_session(
         model = load_model(model)
     instant = as_of_instant(as_of)
     con = connect(memory_limit)
-    inputs = load_inputs(con, model, leads, events, derived)
+    try:
+        inputs = load_inputs(con, model, leads, events, derived)
+    except BaseException:
+        con.disconnect()
+        raise
     return Session(model, con, inputs, instant)
 
 
@@ -114,14 +123,11 @@ def score(
     >>> score(load_model(model), leads, as_of="2025-06-01").column("fit").to_pylist()
     [10.0, 0.0]
     """
-    session = open_session(model, leads, events, as_of=as_of, engine=engine)
-    compiled = session.compiled()
-    expr = compiled.table if explain else compiled.results()
-    return _ordered(session.con.to_pyarrow(expr), session, expr)
-
-
-def _ordered(table: pa.Table, session: Session, expr: ir.Table) -> pa.Table:
-    return table.select(expr.columns)
+    with open_session(model, leads, events, as_of=as_of, engine=engine) as session:
+        compiled = session.compiled()
+        expr = compiled.table if explain else compiled.results()
+        table: pa.Table = session.con.to_pyarrow(expr)
+        return table.select(expr.columns)
 
 
 def score_file(
@@ -141,12 +147,13 @@ def score_file(
     Results stream from the engine to the file; nothing is loaded into Python.
     ``progress`` is called with the engine's percentage done, from another thread.
     """
-    session = open_session(
+    opened = open_session(
         model, leads, events, as_of=as_of, engine=engine, memory_limit=memory_limit
     )
-    compiled = session.compiled()
-    results = compiled.table if explain else compiled.results()
-    return write_table(session.con, results, out, progress)
+    with opened as session:
+        compiled = session.compiled()
+        results = compiled.table if explain else compiled.results()
+        return write_table(session.con, results, out, progress)
 
 
 @dataclass(frozen=True)
@@ -218,10 +225,10 @@ def explain(
     engine: Engine = "duckdb",
 ) -> Explanation:
     """Explain one lead's score: every rule with a non-zero contribution, in model order."""
-    session = open_session(model, leads, events, as_of=as_of, engine=engine)
-    table = session.compiled().table
-    key = table.lead_id.cast("string").strip()
-    rows = session.con.to_pyarrow(table.filter(key == str(lead_id).strip())).to_pylist()
+    with open_session(model, leads, events, as_of=as_of, engine=engine) as session:
+        table = session.compiled().table
+        key = table.lead_id.cast("string").strip()
+        rows = session.con.to_pyarrow(table.filter(key == str(lead_id).strip())).to_pylist()
     if not rows:
         raise LeadscoreError(
             ErrorCode.UNKNOWN_LEAD,

@@ -34,34 +34,34 @@ def top(
     ``new`` for a lead absent from it, else the score difference, and
     ``previous_stage`` shows the stage it had.
     """
-    session = open_session(model, leads, events, as_of=as_of, engine=engine)
-    compiled = session.compiled()
-    table = compiled.with_leads
-    context = [c for c in CONTEXT_COLUMNS if c in table.columns]
-    table = table.select(*compiled.result_columns, *context)
-    if stage is None:
-        table = table.filter(table.stage.isnull() | (table.stage != DISQUALIFIED))
-    else:
-        table = table.filter(table.stage.lower() == stage.strip().lower())
-    if since is not None:
-        table = _with_changes(session.con, table, since)
-    ranked = table.order_by(
-        [ibis.desc("score"), ibis.desc("fit"), ibis.desc("engagement"), "lead_id"]
-    ).limit(n)
-    ranked = ranked.mutate(
-        rank=ibis.row_number().over(
-            order_by=[
-                ibis.desc(ranked.score),
-                ibis.desc(ranked.fit),
-                ibis.desc(ranked.engagement),
-                ranked.lead_id,
-            ]
+    with open_session(model, leads, events, as_of=as_of, engine=engine) as session:
+        compiled = session.compiled()
+        table = compiled.with_leads
+        context = [c for c in CONTEXT_COLUMNS if c in table.columns]
+        table = table.select(*compiled.result_columns, *context)
+        if stage is None:
+            table = table.filter(table.stage.isnull() | (table.stage != DISQUALIFIED))
+        else:
+            table = table.filter(table.stage.lower() == stage.strip().lower())
+        if since is not None:
+            table = _with_changes(session.con, table, since)
+        ranked = table.order_by(
+            [ibis.desc("score"), ibis.desc("fit"), ibis.desc("engagement"), "lead_id"]
+        ).limit(n)
+        ranked = ranked.mutate(
+            rank=ibis.row_number().over(
+                order_by=[
+                    ibis.desc(ranked.score),
+                    ibis.desc(ranked.fit),
+                    ibis.desc(ranked.engagement),
+                    ranked.lead_id,
+                ]
+            )
+            + 1
         )
-        + 1
-    )
-    result: pa.Table = session.con.to_pyarrow(ranked.order_by("rank"))
-    first = ["rank", "lead_id", "score"]
-    return result.select(first + [c for c in result.column_names if c not in first])
+        result: pa.Table = session.con.to_pyarrow(ranked.order_by("rank"))
+        first = ["rank", "lead_id", "score"]
+        return result.select(first + [c for c in result.column_names if c not in first])
 
 
 def _with_changes(con: object, table: ir.Table, since: Source) -> ir.Table:
