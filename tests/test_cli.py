@@ -283,3 +283,31 @@ def test_accounts_roll_up_top_leads_without_duplicates_or_disqualified(tmp_path)
     assert rows["acme.com"]["best_grade"] == "A"
     assert rows["ACC1"]["score"] == 0  # its only lead is disqualified
     assert set(rows) == {"acme.com", "ACC1"}
+
+
+def test_clean_writes_derived_fields_and_summarises(tmp_path):
+    leads = tmp_path / "leads.csv"
+    leads.write_text(
+        "lead_id,email,job_title,country\n"
+        "1,ana@acme.es,Directora general,España\n"
+        "2, ANA@acme.es ,CEO,Spain\n"
+        "3,info@mailinator.com,Becario,Deutschland\n"
+    )
+    out = tmp_path / "clean.parquet"
+    result = invoke("clean", "-l", leads, "-o", out, "--json")
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    assert summary["rows"] == 3 and summary["duplicates"]["exact"] == 1
+    rows = {r["lead_id"]: r for r in pq.read_table(out).to_pylist()}
+    assert rows["1"]["seniority"] == rows["2"]["seniority"] == "c_level"
+    assert rows["2"]["duplicate_of"] == "1"
+    assert (rows["3"]["email_is_disposable"], rows["3"]["seniority"]) == (True, "student")
+    assert rows["3"]["country_code"] == "DE"
+
+
+def test_clean_without_lead_id_exits_2(tmp_path):
+    leads = tmp_path / "leads.csv"
+    leads.write_text("id,email\n1,a@b.com\n")
+    result = invoke("clean", "-l", leads, "-o", tmp_path / "x.csv")
+    assert result.exit_code == 2 and "has no column 'lead_id'" in result.output
+    assert not (tmp_path / "x.csv").exists()

@@ -9,7 +9,7 @@
 [25.0, 0.0]
 """
 
-from leadscore.api import Explanation, as_of_instant, explain, score, score_file
+from leadscore.api import Explanation, as_of_instant, clean, explain, score, score_file
 from leadscore.errors import ErrorCode, LeadscoreError
 from leadscore.model import Model, load_model
 
@@ -20,6 +20,7 @@ __all__ = [
     "LeadscoreError",
     "Model",
     "as_of_instant",
+    "clean",
     "explain",
     "load_model",
     "score",

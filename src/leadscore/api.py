@@ -9,12 +9,22 @@ from typing import Any, Literal
 
 import pyarrow as pa
 
+from leadscore import quality
 from leadscore.engine.compiler import Compiled, compile_model, interest_column, rule_column
-from leadscore.engine.inputs import Inputs, load_inputs
-from leadscore.engine.io import Source, connect, write_table
+from leadscore.engine.inputs import Inputs, describe, load_inputs
+from leadscore.engine.io import (
+    LEAD_REQUIRED,
+    Source,
+    connect,
+    normalise_timestamps,
+    read_table,
+    require_columns,
+    write_table,
+)
 from leadscore.engine.progress import Report
 from leadscore.errors import ErrorCode, LeadscoreError
 from leadscore.model import Model, load_model
+from leadscore.quality import CleanReport
 
 Engine = Literal["duckdb"]
 AsOf = datetime | str | None
@@ -276,3 +286,22 @@ def explanation_of(model: Model, row: dict[str, Any], as_of: datetime | None = N
         interest_contributions=interest_lines,
         as_of=as_of,
     )
+
+
+def clean(leads: Source, out: str | Path | None = None) -> CleanReport:
+    """The data-quality step alone (``leadscore clean``): derived fields and a summary.
+
+    With ``out``, the leads with their derived fields are written there, atomically.
+    """
+    con = connect()
+    try:
+        where = describe(leads, "leads")
+        table = read_table(con, leads, "leads", "leads")
+        require_columns(table, LEAD_REQUIRED, where)
+        table = normalise_timestamps(con, table, ["created_at"], where)
+        report = quality.clean(table)
+        if out is not None:
+            write_table(con, report.table, out)
+        return report
+    finally:
+        con.disconnect()
