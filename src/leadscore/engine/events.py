@@ -111,6 +111,26 @@ def relevant_events(model: Model) -> tuple[float | None, tuple[str, ...] | None]
     return days, tuple(dict.fromkeys(names))
 
 
+def first_copies(events: ir.Table) -> ir.Table:
+    """Of events sharing an ``event_id``, only the earliest (SPEC §3); no id: kept.
+
+    Ids are almost all unique, so the repeated ones are found first (sorting the
+    ids and comparing neighbours, cheaper than grouping millions of single ids),
+    and only their events are ranked; every other event passes an anti-join.
+    """
+    reading = Reading(events.event_id, "event_id")
+    keyed = events.mutate(_eid=reading.trimmed() if reading.dtype.is_string() else events.event_id)
+    keyed = keyed.filter(reading.present())
+    ids = keyed.select("_eid")
+    ids = ids.mutate(_previous=ids._eid.lag().over(order_by=ids._eid))
+    repeated = ids.filter(ids._eid == ids._previous).select("_eid").distinct()
+    copies = keyed.semi_join(repeated, "_eid")
+    first = ibis.row_number().over(group_by=copies._eid, order_by=copies.timestamp)
+    earliest = copies.mutate(_first=first).filter(lambda t: t._first == 0).drop("_first")
+    single = keyed.anti_join(repeated, "_eid")
+    return events.filter(~reading.present()).union(single.drop("_eid")).union(earliest.drop("_eid"))
+
+
 def prepare_events(
     events: ir.Table,
     as_of: datetime,
@@ -124,13 +144,7 @@ def prepare_events(
     """
     T = ibis.literal(as_of, type="timestamp")
     if "event_id" in events.columns:
-        event_id = Reading(events.event_id, "event_id")
-        keyed = events.filter(event_id.present())
-        kept = Reading(keyed.event_id, "event_id")
-        eid = kept.trimmed() if kept.dtype.is_string() else keyed.event_id
-        first = ibis.row_number().over(group_by=eid, order_by=keyed.timestamp)
-        keyed = keyed.mutate(_first=first).filter(lambda t: t._first == 0).drop("_first")
-        events = events.filter(~event_id.present()).union(keyed)
+        events = first_copies(events)
     days, types = relevant_events(model)
     events = events.filter(events.timestamp <= T)
     if days is not None:
