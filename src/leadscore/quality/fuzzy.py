@@ -1,8 +1,9 @@
 """Probable duplicates: the same person under two e-mails, by fuzzy name and company.
 
 ``leadscore clean`` lists them without merging them (issue 4). Leads are compared
-only within blocks (same normalised company; or same normalised name and the
-same first letters of the company), with ``rapidfuzz``, so the cost grows with
+only within blocks (same normalised company and the same first or last two
+letters of the name; or same normalised name and the same first letters of the
+company), with ``rapidfuzz``, so the cost grows with
 the size of the blocks, not with the square of the number of leads.
 """
 
@@ -12,6 +13,7 @@ import re
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from rapidfuzz import fuzz, process
 from unidecode import unidecode
@@ -55,6 +57,7 @@ def _words(value: str | None) -> list[str]:
     return re.findall(r"[a-z0-9]+", text)
 
 
+@lru_cache(maxsize=1 << 18)
 def company_key(company: str | None) -> str:
     """A company name without punctuation, accents and legal form (``ACME, S.L.`` -> ``acme``)."""
     words = _words(company)
@@ -63,6 +66,7 @@ def company_key(company: str | None) -> str:
     return " ".join(words)
 
 
+@lru_cache(maxsize=1 << 18)
 def name_key(first: str | None, last: str | None) -> str:
     """A person's name as sorted lower-case ASCII words."""
     return " ".join(sorted(_words(first) + _words(last)))
@@ -122,7 +126,17 @@ def probable_duplicates(
         if name and firm:
             by_company[firm].append(index)
             by_name[(name, firm[:3])].append(index)
+    blocks: list[list[int]] = list(by_name.values())
+    for members in by_company.values():
+        # Within a company, names are compared when they share their first or
+        # their last two letters: a typo rarely touches both ends of a name.
+        ends: dict[tuple[bool, str], list[int]] = defaultdict(list)
+        for index in members:
+            ends[(True, names[index][:2])].append(index)
+            ends[(False, names[index][-2:])].append(index)
+        blocks.extend(ends.values())
     found: dict[tuple[int, int], ProbableDuplicate] = {}
-    for block in (*by_company.values(), *by_name.values()):
-        _compare(sorted(block), names, firms, mailboxes, found, ids)
+    for block in blocks:
+        if len(block) > 1:
+            _compare(sorted(block), names, firms, mailboxes, found, ids)
     return sorted(found.values(), key=lambda p: -(p.name_score + p.company_score))

@@ -12,6 +12,7 @@ from rich.table import Table
 
 from leadscore.quality import columns, countries, email, fuzzy
 from leadscore.quality.derive import COMPLETENESS_FIELDS, derive
+from leadscore.quality.titles import UNKNOWN, classify_title
 
 WELL_KNOWN_FIELDS = (
     "email", "first_name", "last_name", "job_title", "company", "company_domain",
@@ -99,8 +100,10 @@ class CleanReport:
         return Group(*parts)
 
 
-def _top(table: ir.Table, value: ir.StringValue, where: ir.BooleanValue) -> list[tuple[str, int]]:
-    counts = table.filter(where).select(v=value).group_by("v").agg(n=ibis._.count())
+def _counts(leads: ir.Table, name: str) -> list[tuple[str, int]]:
+    """Leads per distinct trimmed value of a raw column, most frequent first."""
+    value = columns.text(leads, name)
+    counts = leads.select(v=value).filter(ibis._.v.notnull()).group_by("v").agg(n=ibis._.count())
     rows = counts.order_by([ibis.desc("n"), "v"]).to_pyarrow().to_pylist()
     return [(str(row["v"]), int(row["n"])) for row in rows]
 
@@ -132,7 +135,6 @@ def clean(leads: ir.Table) -> CleanReport:
     """
     table = derive(leads)
     title = columns.text(table, "job_title")
-    country = columns.text(table, "country")
     counts = {
         "rows": table.count(),
         "missing": columns.text(table, "email").isnull().sum(),
@@ -156,9 +158,11 @@ def clean(leads: ir.Table) -> CleanReport:
         .to_pyarrow()
         .to_pylist()[0]
     )
-    top_titles = _top(table, title, title.notnull() & (table.seniority == "unknown"))
-    unknown_countries = [(c, n) for c, n in _top(table, country, country.notnull())
-                         if countries.code_for_country(c) is None]  # fmt: skip
+    # Unknown titles and countries are found once per distinct value, in Python.
+    top_titles = [(t, n) for t, n in _counts(leads, "job_title") if classify_title(t)[0] == UNKNOWN]
+    unknown_countries = [
+        (c, n) for c, n in _counts(leads, "country") if countries.code_for_country(c) is None
+    ]
     return CleanReport(
         table=table,
         rows=int(row["rows"]),
