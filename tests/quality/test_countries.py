@@ -37,7 +37,8 @@ def test_country_names_per_language(language: str) -> None:
 @pytest.mark.parametrize(
     ("value", "code"),
     [("ES", "ES"), ("es", "ES"), ("ESP", "ES"), (" de ", "DE"), ("NO", "NO"), ("Espana", "ES"),
-     ("Catalunya", "ES"), ("Polska", "PL"), ("Sverige", "SE"), ("Atlantis", None), ("", None), ("12", None)],
+     ("Catalunya", "ES"), ("Polska", "PL"), ("Sverige", "SE"), ("Atlantis", None), ("", None),
+     ("12", None)],
 )  # fmt: skip
 def test_codes_and_unknowns(value: str, code: str | None) -> None:
     assert code_for_country(value) == code

@@ -35,8 +35,10 @@ COMPLETENESS_FIELDS = (
     "email", "first_name", "last_name", "job_title", "company",
     "industry", "company_size", "country", "phone",
 )  # fmt: skip
-# Input order of the leads, for ties of duplicate_of. An engine that reads leads
-# in parallel should number them itself in this column; otherwise it is added.
+# Input order of the leads (unique numbers), for ties of duplicate_of. An engine
+# should number the leads itself in this column (e.g. DuckDB's file_row_number):
+# otherwise it is added with ROW_NUMBER() OVER (), which keeps the reading order
+# but makes the backend read the leads on one thread.
 ROW_ORDER_COLUMN = "__leadscore_row"
 DEPENDENCIES: dict[str, tuple[str, ...]] = {
     "email_is_free": ("email_domain",),
@@ -95,15 +97,15 @@ def _domain(table: ir.Table) -> ir.StringValue:
     return ibis.coalesce(columns.text(table, "email_domain"), table[email.DOMAIN])
 
 
-def _distinct(table: ir.Table, value: ir.Value, where: ir.BooleanValue | None = None) -> list[str]:
+def _distinct(table: ir.Table, value: ir.Value) -> list[str]:
     """Distinct non-null values of an expression over ``table``, from the backend."""
-    selected = table.select(v=value) if where is None else table.filter(where).select(v=value)
+    selected = table.select(v=value)
     values = selected.filter(selected.v.notnull()).distinct().v
     return [str(item) for item in values.to_pyarrow().to_pylist()]
 
 
 def _email_distincts(src: ir.Table, addresses: bool, domains: bool) -> tuple[list[str], list[str]]:
-    """Distinct non-plain addresses and distinct final domains, in one scan."""
+    """Addresses the query cannot judge, and the final domains; distinct, in one scan."""
     if not addresses and not domains:
         return [], []
     parts = email.split_address(src)
