@@ -74,6 +74,20 @@ def files(tmp_path: Path) -> dict[str, Path]:
     return {"model": model, "leads": leads, "events": events, "dir": tmp_path}
 
 
+def input_args(files: dict[str, Path]) -> list[str]:
+    """The model, leads and events options every scoring command takes."""
+    return [
+        "-m",
+        str(files["model"]),
+        "-l",
+        str(files["leads"]),
+        "-e",
+        str(files["events"]),
+        "--as-of",
+        "2025-06-01",
+    ]
+
+
 def score_args(files: dict[str, Path], out: Path) -> list[str]:
     return [
         "score",
@@ -115,14 +129,7 @@ def test_outputs_are_written_by_extension(files, suffix):
 def test_explain_prints_rules_and_json(files):
     args = [
         "explain",
-        "-m",
-        files["model"],
-        "-l",
-        files["leads"],
-        "-e",
-        files["events"],
-        "--as-of",
-        "2025-06-01",
+        *input_args(files),
         "--lead",
         "1",
     ]
@@ -142,14 +149,7 @@ def test_top_marks_what_changed_since_the_previous_list(files):
     before.write_text("lead_id,score,stage\n1,30,lead\n2,2,lead\n")
     result = invoke(
         "top",
-        "-m",
-        files["model"],
-        "-l",
-        files["leads"],
-        "-e",
-        files["events"],
-        "--as-of",
-        "2025-06-01",
+        *input_args(files),
         "--since",
         before,
         "--json",
