@@ -6,7 +6,8 @@ from datetime import timedelta
 
 import pytest
 
-from support import T, days_ago, score_rows
+import leadscore
+from support import T, days_ago, events_table, leads_table, score_rows
 
 ONE_LEAD = [{"lead_id": "1"}]
 
@@ -304,3 +305,44 @@ def test_explanation_lists_every_nonzero_rule_and_adds_up():
     ]
     assert result.fit == 5 and result.engagement == -1.5
     assert sum(c.points for c in result.contributions) == result.fit + result.engagement
+
+
+def test_a_per_lead_cutoff_scores_each_lead_as_of_its_own_instant():
+    """``cutoff``: T per lead (learning, backtests); leads without one use ``as_of``."""
+    model = {
+        **engagement(
+            [{"id": "r", "event": "page_view", "points": 8}],
+            half_life_days=10,
+            window_days=30,
+            inactivity=[{"id": "dormant", "days": 20, "points": -1}],
+        )
+    }
+    leads = leads_table(
+        [
+            # T = 20 days before as_of: the view 10 days before that counts 8 × 0.5,
+            # the view after the cut-off (5 days ago) is ignored, not aged negatively.
+            {"lead_id": "cut", "cutoff": days_ago(20), "created_at": days_ago(100)},
+            # No cut-off: scored as of as_of; the view 35 days ago is outside the window.
+            {"lead_id": "now", "cutoff": None, "created_at": days_ago(100)},
+            # Created 15 days before its cut-off: young there, so not dormant.
+            {"lead_id": "young", "cutoff": days_ago(40), "created_at": days_ago(55)},
+        ]
+    )
+    events = events_table(
+        [
+            {"lead_id": "cut", "type": "page_view", "timestamp": days_ago(30)},
+            {"lead_id": "cut", "type": "page_view", "timestamp": days_ago(5)},
+            {"lead_id": "now", "type": "page_view", "timestamp": days_ago(35)},
+            {"lead_id": "now", "type": "page_view", "timestamp": days_ago(0)},
+        ]
+    )
+    loaded = leadscore.load_model({"name": "test", **model})
+    result = leadscore.score(loaded, leads, events, T, explain=True, cutoff="cutoff")
+    rows = {row["lead_id"]: row for row in result.to_pylist()}
+    assert rows["cut"]["rule:r"] == pytest.approx(4.0, rel=1e-12)
+    assert rows["cut"]["rule:dormant"] == 0  # its last view is 10 days before its T
+    assert rows["now"]["rule:r"] == 8.0
+    assert rows["now"]["rule:dormant"] == 0
+    assert rows["young"]["rule:r"] == 0.0
+    assert rows["young"]["rule:dormant"] == 0
+    assert rows["young"]["engagement"] == 0.0

@@ -63,9 +63,11 @@ class Session:
     con: Any
     inputs: Inputs
     as_of: datetime
+    cutoff: str | None = None
 
     def compiled(self) -> Compiled:
-        return compile_model(self.model, self.inputs.leads, self.inputs.events, self.as_of)
+        inputs = self.inputs
+        return compile_model(self.model, inputs.leads, inputs.events, self.as_of, self.cutoff)
 
     def __enter__(self) -> Session:
         return self
@@ -83,8 +85,13 @@ def open_session(
     engine: Engine = "duckdb",
     memory_limit: str | None = None,
     derived: tuple[str, ...] = (),
+    cutoff: str | None = None,
 ) -> Session:
-    """Connect, read and check the inputs; the start of every scoring job."""
+    """Connect, read and check the inputs; the start of every scoring job.
+
+    ``cutoff`` names a lead column holding each lead's own instant T (``as_of``
+    where it is empty): point-in-time scores for backtests and learning.
+    """
     if engine != "duckdb":
         raise LeadscoreError(
             ErrorCode.BAD_ARGUMENT, f"Unknown engine {engine!r}.", hint="Use --engine duckdb."
@@ -94,11 +101,11 @@ def open_session(
     instant = as_of_instant(as_of)
     con = connect(memory_limit)
     try:
-        inputs = load_inputs(con, model, leads, events, derived)
+        inputs = load_inputs(con, model, leads, events, derived, cutoff)
     except BaseException:
         con.disconnect()
         raise
-    return Session(model, con, inputs, instant)
+    return Session(model, con, inputs, instant, cutoff)
 
 
 def score(
@@ -109,6 +116,7 @@ def score(
     *,
     engine: Engine = "duckdb",
     explain: bool = False,
+    cutoff: str | None = None,
 ) -> pa.Table:
     """Score every lead as of ``as_of`` (SPEC §3) and return an Arrow table.
 
@@ -123,6 +131,9 @@ def score(
         The instant T: a datetime, an ISO 8601 text, or None for now (UTC).
     explain
         Add one ``rule:<id>`` column per rule with its points, and ``disqualified_by``.
+    cutoff
+        A lead column holding each lead's own T (``as_of`` where empty): events
+        after it are ignored and ages count from it, so no later event leaks in.
 
     Examples
     --------
@@ -133,7 +144,8 @@ def score(
     >>> score(load_model(model), leads, as_of="2025-06-01").column("fit").to_pylist()
     [10.0, 0.0]
     """
-    with open_session(model, leads, events, as_of=as_of, engine=engine) as session:
+    opened = open_session(model, leads, events, as_of=as_of, engine=engine, cutoff=cutoff)
+    with opened as session:
         compiled = session.compiled()
         expr = compiled.table if explain else compiled.results()
         table: pa.Table = session.con.to_pyarrow(expr)
@@ -151,6 +163,7 @@ def score_file(
     memory_limit: str | None = None,
     explain: bool = False,
     progress: Report | None = None,
+    cutoff: str | None = None,
 ) -> Path:
     """Score every lead and write the results to ``out`` (by extension), atomically.
 
@@ -158,7 +171,7 @@ def score_file(
     ``progress`` is called with the engine's percentage done, from another thread.
     """
     opened = open_session(
-        model, leads, events, as_of=as_of, engine=engine, memory_limit=memory_limit
+        model, leads, events, as_of=as_of, engine=engine, memory_limit=memory_limit, cutoff=cutoff
     )
     with opened as session:
         compiled = session.compiled()
@@ -235,7 +248,8 @@ def explain(
     engine: Engine = "duckdb",
 ) -> Explanation:
     """Explain one lead's score: every rule with a non-zero contribution, in model order."""
-    with open_session(model, leads, events, as_of=as_of, engine=engine) as session:
+    opened = open_session(model, leads, events, as_of=as_of, engine=engine, cutoff=cutoff)
+    with opened as session:
         table = session.compiled().table
         key = table.lead_id.cast("string").strip()
         rows = session.con.to_pyarrow(table.filter(key == str(lead_id).strip())).to_pylist()

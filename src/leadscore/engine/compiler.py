@@ -17,7 +17,7 @@ import ibis
 import ibis.expr.types as ir
 
 from leadscore.engine.conditions import compile_condition, reading_tests
-from leadscore.engine.events import LEAD, EventPlan, micros, plan_events, prepare_events
+from leadscore.engine.events import INSTANT, LEAD, EventPlan, micros, plan_events, prepare_events
 from leadscore.engine.values import Reading
 from leadscore.model import InactivityRule, Model
 
@@ -60,23 +60,29 @@ class Compiled:
 
 
 def compile_model(
-    model: Model, leads: ir.Table, events: ir.Table | None, as_of: datetime
+    model: Model,
+    leads: ir.Table,
+    events: ir.Table | None,
+    as_of: datetime,
+    cutoff: str | None = None,
 ) -> Compiled:
     """Build the scoring query of ``model`` over ``leads`` and ``events`` as of ``as_of``.
 
     ``leads`` must already carry the derived fields the model reads; ``as_of`` is a
-    naive UTC datetime. Nothing is executed here.
+    naive UTC datetime. With ``cutoff``, each lead is scored as of the instant in
+    that (naive UTC timestamp) lead column, or ``as_of`` where it is null: one query
+    then serves point-in-time features and backtests. Nothing is executed here.
     """
     key = _key_function(leads, events)
-    table = leads.mutate(**{LEAD: key(leads.lead_id)})
-    table, rule_cols = _join_events(model, table, events, as_of, key)
+    table = leads.mutate(**{LEAD: key(leads.lead_id), INSTANT: _instant(leads, as_of, cutoff)})
+    table, rule_cols = _join_events(model, table, events, as_of if cutoff is None else None, key)
     fields = reading_tests(_lead_fields(table))
 
     fit_cols = {
         rule_column(rule.id): compile_condition(rule.when, fields).ifelse(float(rule.points), 0.0)
         for rule in model.fit.rules
     }
-    table = table.mutate(**fit_cols, **rule_cols(table, as_of))
+    table = table.mutate(**fit_cols, **rule_cols(table))
     fit = _total(table, [rule_column(r.id) for r in model.fit.rules])
     engagement_ids = [r.id for r in model.engagement_rules]
     engagement_ids += [r.id for r in model.inactivity_rules]
@@ -103,7 +109,15 @@ def compile_model(
 
 
 KeyFn = Callable[[ir.Column], ir.Value]
-Contributions = Callable[[ir.Table, datetime], dict[str, ir.FloatingValue]]
+Contributions = Callable[[ir.Table], dict[str, ir.FloatingValue]]
+
+
+def _instant(leads: ir.Table, as_of: datetime, cutoff: str | None) -> ir.TimestampValue:
+    """Each lead's T: one literal, or the lead's cut-off falling back to ``as_of``."""
+    T = ibis.literal(as_of, type="timestamp")
+    if cutoff is None:
+        return T
+    return leads[cutoff].cast("timestamp").fill_null(T)
 
 
 def _key_function(leads: ir.Table, events: ir.Table | None) -> KeyFn:
@@ -117,14 +131,18 @@ def _key_function(leads: ir.Table, events: ir.Table | None) -> KeyFn:
 
 
 def _join_events(
-    model: Model, table: ir.Table, events: ir.Table | None, as_of: datetime, key: KeyFn
+    model: Model, table: ir.Table, events: ir.Table | None, as_of: datetime | None, key: KeyFn
 ) -> tuple[ir.Table, Contributions]:
-    """Left-join the per-lead event aggregates; return the rule-contribution builder."""
+    """Left-join the per-lead event aggregates; return the rule-contribution builder.
+
+    ``as_of`` None: each lead has its own T, in the ``INSTANT`` column of ``table``.
+    """
     if events is None or not ([*model.all_engagement_rules()] or model.inactivity_rules):
         events = None
     plan = EventPlan()
     if events is not None:
-        prepared = prepare_events(events, as_of, key, model)
+        instants = table.select(LEAD, INSTANT) if as_of is None else as_of
+        prepared = prepare_events(events, instants, key, model)
         weighted, plan = plan_events(model, prepared)
         per_lead: list[ir.Table] = []
         if plan.aggregates:
@@ -136,10 +154,10 @@ def _join_events(
         plan = _empty_plan(model)
     created = table.created_at if "created_at" in table.columns else None
 
-    def contributions(t: ir.Table, T: datetime) -> dict[str, ir.FloatingValue]:
+    def contributions(t: ir.Table) -> dict[str, ir.FloatingValue]:
         cols = {rule_column(rid): build(t) for rid, build in plan.contributions.items()}
         for rule in model.inactivity_rules:
-            cols[rule_column(rule.id)] = _inactivity(rule, plan, t, T, created)
+            cols[rule_column(rule.id)] = _inactivity(rule, plan, t, created)
         return cols
 
     return table, contributions
@@ -156,14 +174,13 @@ def _empty_plan(model: Model) -> EventPlan:
 
 
 def _inactivity(
-    rule: InactivityRule, plan: EventPlan, t: ir.Table, T: datetime, created: ir.Column | None
+    rule: InactivityRule, plan: EventPlan, t: ir.Table, created: ir.Column | None
 ) -> ir.FloatingValue:
     latest_age = plan.inactivity[rule.id](t)
     horizon = micros(rule.days)
     inactive = latest_age.isnull() | (latest_age >= horizon)
     if created is not None:
-        T_lit = ibis.literal(T, type="timestamp")
-        young = T_lit.delta(t.created_at, unit="microsecond") < horizon
+        young = t[INSTANT].delta(t.created_at, unit="microsecond") < horizon
         inactive = inactive & ~(t.created_at.notnull() & young).fill_null(False)
     return inactive.ifelse(float(rule.points), 0.0)
 

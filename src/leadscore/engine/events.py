@@ -35,6 +35,7 @@ from leadscore.model import EngagementRule, InactivityRule, Model
 MICROS_PER_DAY = 86_400_000_000
 NOT_PROPERTIES = frozenset({"lead_id", "type", "timestamp", "event_id", "properties"})
 LEAD = "lead_key"
+INSTANT = "lead_as_of"  # each lead's T when leads have their own cut-off
 
 
 def micros(days: float) -> int:
@@ -133,30 +134,37 @@ def first_copies(events: ir.Table) -> ir.Table:
 
 def prepare_events(
     events: ir.Table,
-    as_of: datetime,
+    as_of: datetime | ir.Table,
     key: Callable[[ir.Column], ir.Value],
     model: Model,
 ) -> ir.Table:
     """De-duplicate by ``event_id`` (first, globally), keep what the model can see, add ages.
 
+    ``as_of`` is T, or a table of ``(lead_key, lead_as_of)`` giving each lead its own.
     Adds ``lead_key`` (the join key), ``etype`` (trimmed, lower-cased type) and
     ``age_us`` (microseconds before T).
     """
-    T = ibis.literal(as_of, type="timestamp")
     if "event_id" in events.columns:
         events = first_copies(events)
     days, types = relevant_events(model)
-    events = events.filter(events.timestamp <= T)
-    if days is not None:
-        oldest = as_of - timedelta(microseconds=micros(days))  # exact: age < days
-        events = events.filter(events.timestamp > ibis.literal(oldest, type="timestamp"))
     events = events.mutate(etype=Reading(events.type, "type").text())
     if types is not None:
         events = events.filter(events.etype.isin(types))
-    return events.mutate(
-        **{LEAD: key(events.lead_id)},
-        age_us=T.delta(events.timestamp, unit="microsecond"),
-    )
+    events = events.mutate(**{LEAD: key(events.lead_id)})
+    if isinstance(as_of, datetime):
+        T: ir.TimestampValue = ibis.literal(as_of, type="timestamp")
+        events = events.filter(events.timestamp <= T)
+        if days is not None:
+            oldest = as_of - timedelta(microseconds=micros(days))  # exact: age < days
+            events = events.filter(events.timestamp > ibis.literal(oldest, type="timestamp"))
+    else:
+        events = events.join(as_of, LEAD)
+        T = events[INSTANT]
+        events = events.filter(events.timestamp <= T)
+    events = events.mutate(age_us=T.delta(events.timestamp, unit="microsecond"))
+    if days is not None and not isinstance(as_of, datetime):
+        events = events.filter(events.age_us < micros(days))
+    return events
 
 
 def event_fields(events: ir.Table) -> Callable[[str], Reading]:

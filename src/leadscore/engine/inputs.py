@@ -49,18 +49,26 @@ def describe(source: Source, role: str) -> str:
 
 
 def load_inputs(
-    con: Any, model: Model, leads: Source, events: Source | None, derived: Iterable[str] = ()
+    con: Any,
+    model: Model,
+    leads: Source,
+    events: Source | None,
+    derived: Iterable[str] = (),
+    cutoff: str | None = None,
 ) -> Inputs:
     """Read, check and type the inputs of ``model``; raise on anything unreadable.
 
     The data-quality step adds the derived fields (SPEC §2) the model reads, and
-    those asked for in ``derived``, before scoring.
+    those asked for in ``derived``, before scoring. ``cutoff`` names a lead column
+    of per-lead scoring instants, checked and parsed like every timestamp.
     """
     leads_name = describe(leads, "leads")
     lead_table = read_table(con, leads, "leads", "leads")
-    require_columns(lead_table, LEAD_REQUIRED, leads_name)
-    if model.inactivity_rules:
-        lead_table = normalise_timestamps(con, lead_table, ["created_at"], leads_name)
+    require_columns(lead_table, (*LEAD_REQUIRED, *([cutoff] if cutoff else [])), leads_name)
+    instants = ["created_at"] if model.inactivity_rules else []
+    instants += [cutoff] if cutoff else []
+    if instants:
+        lead_table = normalise_timestamps(con, lead_table, instants, leads_name)
     _check_unique_ids(con, lead_table, leads_name)
     wanted = [f for f in DERIVED_FIELDS if f in model.lead_fields() or f in set(derived)]
     if wanted:
