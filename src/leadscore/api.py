@@ -248,8 +248,7 @@ def explain(
     engine: Engine = "duckdb",
 ) -> Explanation:
     """Explain one lead's score: every rule with a non-zero contribution, in model order."""
-    opened = open_session(model, leads, events, as_of=as_of, engine=engine, cutoff=cutoff)
-    with opened as session:
+    with open_session(model, leads, events, as_of=as_of, engine=engine) as session:
         table = session.compiled().table
         key = table.lead_id.cast("string").strip()
         rows = session.con.to_pyarrow(table.filter(key == str(lead_id).strip())).to_pylist()
