@@ -11,7 +11,7 @@ export UV_PROJECT_ENVIRONMENT := $(VENV)
 # set PYTHONDONTWRITEBYTECODE, which would make every run compile pandas and ibis).
 export UV_COMPILE_BYTECODE := 1
 
-.PHONY: install demo test lint bench bench-data clean
+.PHONY: install system demo test lint bench bench-data clean
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -23,10 +23,19 @@ $(VENV)/.synced: $(UV) pyproject.toml uv.lock
 
 install: $(VENV)/.synced
 
+# Test-only system parts: Java 17 for local PySpark (the engine parity suite).
+# PostgreSQL runs as a service on the test machines (README, "Development").
+JAVA := $(shell command -v java 2>/dev/null)
+system:
+ifeq ($(JAVA),)
+	apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends openjdk-17-jre-headless
+endif
+
 demo: install
 	$(RUN) leadscore demo
 
-test: install
+test: install system
 	$(RUN) pytest -n auto -q
 
 lint: install
