@@ -40,6 +40,8 @@ class Split:
 def time_split(order: npt.NDArray[np.generic], test_share: float = TEST_SHARE) -> Split:
     """Older leads train, the newest ``test_share`` test; equal dates stay together.
 
+    When every lead has the same date, the test set is empty.
+
     ``order`` holds each lead's date (or any sortable value, e.g. its row number
     in a file sorted by date). Every test lead is at least as new as every
     training lead.
@@ -53,9 +55,10 @@ def time_split(order: npt.NDArray[np.generic], test_share: float = TEST_SHARE) -
     n = len(order)
     positions = np.argsort(order, kind="stable")
     boundary = order[positions[min(n - 1, math.ceil(n * (1 - test_share)))]]
-    test = order >= boundary
-    if test.all():
-        test = order > boundary
+    # The leads of the boundary date go to the side that keeps the test share closest.
+    candidates = [order >= boundary, order > boundary]
+    valid = [c for c in candidates if 0 < c.sum() < n] or [np.zeros(n, dtype=bool)]
+    test = min(valid, key=lambda c: abs(c.mean() - test_share))
     return Split(np.flatnonzero(~test), np.flatnonzero(test))
 
 
@@ -92,10 +95,14 @@ def rate_drift(train: npt.NDArray[np.bool_], test: npt.NDArray[np.bool_]) -> str
         return None
     return (
         f"The conversion rate changed between the training leads ({p1:.1%}) and the test "
-        f"leads ({p2:.1%}), ×{ratio:.1f} (p = {p_value:.1g}): figures measured on the test "
+        f"leads ({p2:.1%}), ×{ratio:.1f} ({_p(p_value)}): figures measured on the test "
         "leads reflect this drift, and a model's probabilities (fitted on the older rate) "
         "will be off until it is re-trained on recent leads."
     ).replace("%", " %")
+
+
+def _p(value: float) -> str:
+    return "p < 0.0001" if value < 1e-4 else f"p = {value:.4f}"
 
 
 def population_stability(
