@@ -1,16 +1,25 @@
-"""Hand-computed checks of the reference query (bench/reference.sql) against SPEC §3.
+"""Hand-computed checks of the reference queries against SPEC §3.
 
     .venv/bin/pytest bench/test_reference.py
 
-leadscore's engine is compared with this query on the bench data, so the query must
-be right: every case below is a lead built to exercise one rule of the SPEC, with its
-expected points worked out by hand from the bench model (../shared/bench/model.yaml).
+leadscore's engines are compared with the hand-written queries of the bench model
+(bench/reference.sql on DuckDB, reference_postgres.sql, reference_spark.sql), so the
+queries must be right: every case below is a lead built to exercise one rule of the
+SPEC, with its expected points worked out by hand from the bench model
+(../shared/bench/model.yaml), and every case runs on the three queries.
+
+PostgreSQL is the one at LEADSCORE_TEST_PG_URL (default
+postgresql://postgres@127.0.0.1:5432/test; the cases go into a schema of their own,
+dropped afterwards); Spark is local PySpark (Java 17). Without them the cases of that
+engine skip with the reason, except with CI=true, where they fail.
 Not collected by the main suite (its testpaths are tests/ and src/).
 """
 
 from __future__ import annotations
 
 import math
+import os
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -20,6 +29,8 @@ import pyarrow.parquet as pq
 import pytest
 
 import reference
+import reference_postgres
+import reference_spark
 
 AS_OF = "2025-06-01T00:00:00Z"
 T_US = 1_748_736_000_000_000  # AS_OF in microseconds since the epoch
@@ -278,9 +289,42 @@ page(43, 1 * DAY, "/about", session_id="c")  # a session, but not a support page
 # ---------------------------------------------------------------------------- running
 
 
-@pytest.fixture(scope="module")
-def scores(tmp_path_factory: pytest.TempPathFactory) -> dict[int, dict[str, Any]]:
-    folder: Path = tmp_path_factory.mktemp("reference")
+ENGINES = ["duckdb", "postgres", "spark"]
+
+
+def unavailable(reason: str) -> None:
+    """Skip with the reason; with CI=true a missing engine is a failure, never a skip."""
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(f"CI=true, but {reason}")
+    pytest.skip(reason)
+
+
+def run_reference(engine: str, leads: Path, events: Path, out: Path) -> None:
+    """Score the cases with the hand-written query of `engine` into `out`."""
+    if engine == "duckdb":
+        reference.score_to_parquet(leads, events, out, AS_OF)
+    elif engine == "postgres":
+        import psycopg
+
+        url = reference_postgres.DEFAULT_DB
+        try:
+            psycopg.connect(url, connect_timeout=5).close()
+        except psycopg.OperationalError as exc:
+            unavailable(f"no PostgreSQL at {url} ({str(exc).strip().splitlines()[0]})")
+        schema = f"leadscore_bench_test_{os.getpid()}"
+        reference_postgres.score_to_parquet(leads, events, out, AS_OF, url, schema, drop=True)
+    else:
+        if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
+            unavailable("no Java for PySpark (make test installs Java 17)")
+        reference_spark.score_to_parquet(leads, events, out, AS_OF, master="local[2]")
+
+
+@pytest.fixture(scope="module", params=ENGINES)
+def scores(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> dict[int, dict[str, Any]]:
+    engine: str = request.param
+    folder: Path = tmp_path_factory.mktemp(f"reference-{engine}")
     leads_path, events_path, out = (
         folder / "leads.parquet",
         folder / "events.parquet",
@@ -290,7 +334,7 @@ def scores(tmp_path_factory: pytest.TempPathFactory) -> dict[int, dict[str, Any]
     pq.write_table(pa.Table.from_pylist(leads, schema=LEAD_TYPES), leads_path)
     rows = [{name: e.get(name) for name in EVENT_TYPES.names} for e in EVENTS]
     pq.write_table(pa.Table.from_pylist(rows, schema=EVENT_TYPES), events_path)
-    reference.score_to_parquet(leads_path, events_path, out, AS_OF)
+    run_reference(engine, leads_path, events_path, out)
     table = pq.read_table(out).to_pylist()
     return {row["lead_id"]: row for row in table}
 
