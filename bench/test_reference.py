@@ -39,32 +39,30 @@ HALF_LIFE = 30 * DAY
 WINDOW = 365 * DAY
 SITE = "https://www.acme-lathes.com"
 
-LEAD_TYPES = pa.schema(
-    [
-        ("lead_id", pa.int64()),
-        ("email", pa.string()),
-        ("job_title", pa.string()),
-        ("industry", pa.string()),
-        ("company_size", pa.int64()),
-        ("annual_revenue", pa.float64()),
-        ("country", pa.string()),
-        ("phone", pa.string()),
-        ("source", pa.string()),
-        ("created_at", pa.timestamp("us", tz="UTC")),
-    ]
-)
-EVENT_TYPES = pa.schema(
-    [
-        ("event_id", pa.int64()),
-        ("lead_id", pa.int64()),
-        ("type", pa.string()),
-        ("timestamp", pa.timestamp("us", tz="UTC")),
-        ("url", pa.string()),
-        ("percent", pa.float64()),
-        ("session_id", pa.string()),
-        ("campaign", pa.string()),
-    ]
-)
+LEAD_COLUMNS: list[tuple[str, pa.DataType]] = [
+    ("lead_id", pa.int64()),
+    ("email", pa.string()),
+    ("job_title", pa.string()),
+    ("industry", pa.string()),
+    ("company_size", pa.int64()),
+    ("annual_revenue", pa.float64()),
+    ("country", pa.string()),
+    ("phone", pa.string()),
+    ("source", pa.string()),
+    ("created_at", pa.timestamp("us", tz="UTC")),
+]
+LEAD_TYPES = pa.schema(LEAD_COLUMNS)
+EVENT_COLUMNS: list[tuple[str, pa.DataType]] = [
+    ("event_id", pa.int64()),
+    ("lead_id", pa.int64()),
+    ("type", pa.string()),
+    ("timestamp", pa.timestamp("us", tz="UTC")),
+    ("url", pa.string()),
+    ("percent", pa.float64()),
+    ("session_id", pa.string()),
+    ("campaign", pa.string()),
+]
+EVENT_TYPES = pa.schema(EVENT_COLUMNS)
 
 # A lead with fit 0 and no inactivity points: a business e-mail (+5) and no job title
 # (-5); created 10 days before T, so neither inactivity rule can apply.
@@ -86,7 +84,7 @@ EVENTS: list[dict[str, Any]] = []
 
 def w(age_us: int) -> float:
     """Decay weight of an event `age_us` microseconds old (half-life 30 days)."""
-    return 0.5 ** (age_us / HALF_LIFE)
+    return float(0.5 ** (age_us / HALF_LIFE))
 
 
 def lead(lead_id: int, **fields: Any) -> None:
