@@ -3,10 +3,11 @@
     .venv/bin/pytest bench/test_reference.py
 
 leadscore's engines are compared with the hand-written queries of the bench model
-(bench/reference.sql on DuckDB, reference_postgres.sql, reference_spark.sql), so the
-queries must be right: every case below is a lead built to exercise one rule of the
-SPEC, with its expected points worked out by hand from the bench model
-(../shared/bench/model.yaml), and every case runs on the three queries.
+(bench/reference.sql on DuckDB, reference_postgres.sql, reference_spark.sql) and with
+the same rules written in Polars (reference_polars.py), so they must be right: every
+case below is a lead built to exercise one rule of the SPEC, with its expected points
+worked out by hand from the bench model (../shared/bench/model.yaml), and every case
+runs on all four.
 
 PostgreSQL is the one at LEADSCORE_TEST_PG_URL (default
 postgresql://postgres@127.0.0.1:5432/test; the cases go into a schema of their own,
@@ -29,6 +30,7 @@ import pyarrow.parquet as pq
 import pytest
 
 import reference
+import reference_polars
 import reference_postgres
 import reference_spark
 
@@ -287,7 +289,7 @@ page(43, 1 * DAY, "/about", session_id="c")  # a session, but not a support page
 # ---------------------------------------------------------------------------- running
 
 
-ENGINES = ["duckdb", "postgres", "spark"]
+ENGINES = ["duckdb", "postgres", "spark", "polars"]
 
 
 def unavailable(reason: str) -> None:
@@ -301,6 +303,8 @@ def run_reference(engine: str, leads: Path, events: Path, out: Path) -> None:
     """Score the cases with the hand-written query of `engine` into `out`."""
     if engine == "duckdb":
         reference.score_to_parquet(leads, events, out, AS_OF)
+    elif engine == "polars":
+        reference_polars.score_to_parquet(leads, events, out, AS_OF)
     elif engine == "postgres":
         import psycopg
 
