@@ -11,6 +11,7 @@
 
 from leadscore.api import Explanation, as_of_instant, clean, explain, score, score_file
 from leadscore.errors import ErrorCode, LeadscoreError
+from leadscore.learn import Learned, learn, load_learned, predict
 from leadscore.model import Model, load_model
 
 __version__ = "0.1.0"
@@ -18,11 +19,15 @@ __all__ = [
     "ErrorCode",
     "Explanation",
     "LeadscoreError",
+    "Learned",
     "Model",
     "as_of_instant",
     "clean",
     "explain",
+    "learn",
+    "load_learned",
     "load_model",
+    "predict",
     "score",
     "score_file",
 ]
