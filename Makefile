@@ -11,7 +11,7 @@ export UV_PROJECT_ENVIRONMENT := $(VENV)
 # set PYTHONDONTWRITEBYTECODE, which would make every run compile pandas and ibis).
 export UV_COMPILE_BYTECODE := 1
 
-.PHONY: install system demo test lint bench bench-data clean
+.PHONY: install system demo test lint bench bench-learn bench-data clean
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -45,6 +45,9 @@ lint: install
 
 bench: install
 	$(RUN) python bench/run.py
+
+bench-learn: install
+	$(RUN) python bench/learn.py
 
 clean:
 	rm -rf $(TOOLS) $(VENV) .pytest_cache .mypy_cache .ruff_cache

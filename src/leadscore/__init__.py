@@ -12,17 +12,20 @@
 from leadscore.api import Explanation, as_of_instant, clean, explain, score, score_file
 from leadscore.errors import ErrorCode, LeadscoreError
 from leadscore.learn import Learned, learn, load_learned, predict
+from leadscore.learn.evaluation import Evaluation, evaluate
 from leadscore.model import Model, load_model
 
 __version__ = "0.1.0"
 __all__ = [
     "ErrorCode",
+    "Evaluation",
     "Explanation",
     "LeadscoreError",
     "Learned",
     "Model",
     "as_of_instant",
     "clean",
+    "evaluate",
     "explain",
     "learn",
     "load_learned",

@@ -12,7 +12,7 @@ import sys
 
 import typer
 
-from leadscore.cli import demo, learning, models, quality, scoring
+from leadscore.cli import demo, evaluation, learning, models, quality, scoring
 
 app = typer.Typer(
     name="leadscore",
@@ -21,7 +21,7 @@ app = typer.Typer(
     pretty_exceptions_show_locals=False,
     add_completion=False,
 )
-for group in (demo, models, scoring, quality, learning):
+for group in (demo, models, scoring, quality, learning, evaluation):
     app.add_typer(group.app)
 
 
