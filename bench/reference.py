@@ -61,9 +61,10 @@ def score_to_parquet(
     out: str | Path,
     as_of: str = AS_OF,
     memory_limit: str | None = None,
+    threads: int | None = None,
 ) -> dict[str, float]:
     """Write the reference scores of every lead to `out` (Parquet); time the query."""
-    con, query = connect(leads, events, as_of, memory_limit)
+    con, query = connect(leads, events, as_of, memory_limit, threads)
     escaped = str(out).replace("'", "''")
     start = time.perf_counter()
     rows = con.execute(f"COPY ({query}) TO '{escaped}' (FORMAT parquet)").fetchone()
@@ -79,8 +80,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", required=True)
     parser.add_argument("--as-of", default=AS_OF)
     parser.add_argument("--memory-limit")
+    parser.add_argument("--threads", type=int, help="DuckDB threads (default: one per core)")
     args = parser.parse_args(argv)
-    result = score_to_parquet(args.leads, args.events, args.out, args.as_of, args.memory_limit)
+    result = score_to_parquet(
+        args.leads, args.events, args.out, args.as_of, args.memory_limit, args.threads
+    )
     json.dump(result, sys.stdout)
     sys.stdout.write("\n")
     return 0

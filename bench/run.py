@@ -1,19 +1,28 @@
-"""`make bench`: leadscore against a hand-written DuckDB query of the same model.
+"""`make bench`: leadscore against hand-written queries of the same model, in one run.
 
-    python bench/run.py [--sizes small,medium,large] [--memory-limit 4GB]
+    python bench/run.py [--sizes small,medium,large] [--engines duckdb,polars,postgres,spark]
+                        [--memory-limit 4GB] [--threads 1,2] [--no-cores]
 
-For each size of ../shared/bench/README.md (data generated once into .bench/<size>/),
-measures in fresh subprocesses, each under its own wrapper so that peak RSS is that
-command's alone:
+For each size of ../shared/bench/README.md (data generated once into .bench/<size>/;
+default small and medium, large on request), measures in fresh subprocesses, each
+under its own wrapper (bench/measure.py) so that peak RSS is that command's alone:
 
-- the reference query (bench/reference.sql, `COPY (query) TO x.parquet`);
-- `leadscore score ...` as a whole command, start-up included;
-- `leadscore.score_file(...)` in-process, timing the call only (import excluded);
+- DuckDB: the hand-written query (bench/reference.sql), `leadscore score ...` as a
+  whole command, and `leadscore.score_file(...)` in-process (the call only); ratios
+  leadscore / reference (targets: time <= 1.2x, memory <= 1.1x); at the large size
+  also both under `--memory-limit 2GB`;
+- Polars: the same rules in Polars' lazy API (bench/reference_polars.py); target:
+  leadscore's in-process time <= 0.8x Polars';
+- PostgreSQL and Spark, at the small and medium sizes: the hand-written query of
+  each (bench/reference_postgres.sql, reference_spark.sql; loading timed apart) and
+  `leadscore score --engine postgres|spark` once leadscore has that option;
+- growth: events/s per size, and how time grows from the smallest to the largest
+  size measured (log-log slope: 1.0 is linear);
+- cores: the largest size measured with DuckDB on 1 core (`taskset`, threads 1) and
+  on every core, for the reference and for leadscore in-process.
 
-and prints seconds, events/s, peak RSS and the ratios leadscore / reference (targets:
-time <= 1.2x, memory <= 1.1x), a 2GB memory-limit run of the large size, and a
-per-lead comparison of the results. Exits non-zero when leadscore fails or its results
-differ from the reference's.
+Every result file is compared with the DuckDB reference's, lead by lead (numbers to
+1e-9 relative). Exits 1 when a command fails or any result differs.
 """
 
 from __future__ import annotations
@@ -24,45 +33,47 @@ import os
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import pyarrow.parquet as pq
 from rich.console import Console
-from rich.table import Table
+
+from compare import compare
+from measure import CommandFailed, Run, best, measure
+from report import render
 
 ROOT = Path(__file__).resolve().parent.parent
+BENCH = Path(__file__).resolve().parent
 DATA = ROOT / ".bench"
 SHARED_BENCH = ROOT.parent / "shared" / "bench"
 AS_OF = "2025-06-01T00:00:00Z"
 SIZES = {"small": 10_000, "medium": 100_000, "large": 1_000_000}
+DEFAULT_SIZES = "small,medium"
+ENGINES = ("duckdb", "polars", "postgres", "spark")
+SERVER_ENGINES = ("postgres", "spark")
+SERVER_SIZES = ("small", "medium")
 EVENTS_PER_LEAD = 50
 SEED = 1
 REPETITIONS = {"small": 2, "medium": 2, "large": 1}
+SERVER_REPETITIONS = 1  # PostgreSQL and Spark: one run each (loading, JVM start)
 LIMITED_SIZE, LIMIT = "large", "2GB"
-TIME_TARGET, MEMORY_TARGET = 1.2, 1.1
-REL_TOL = 1e-9
-
-# Runs argv[2:] as a child, then writes its wall time and the peak RSS of its process
-# tree (ru_maxrss of the waited-for children, KiB on Linux) as JSON to argv[1]. A fresh
-# wrapper per measurement: RUSAGE_CHILDREN is a maximum over every child ever waited for.
-WRAPPER = """
-import json, resource, subprocess, sys, time
-start = time.perf_counter()
-code = subprocess.call(sys.argv[2:])
-wall = time.perf_counter() - start
-peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-with open(sys.argv[1], "w") as f:
-    json.dump({"wall": wall, "peak_kib": peak, "code": code}, f)
-"""
+PG_URL = os.environ.get("LEADSCORE_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
 
 # The in-process measurement: the call alone is timed, after the import and the model.
+# LEADSCORE_BENCH_THREADS caps DuckDB's threads by adding `threads` to the config of
+# every duckdb.connect (leadscore has no such option; the bench needs it for `cores`).
 API_CALL = """
-import json, sys, time
+import json, os, sys, time
+threads = os.environ.get("LEADSCORE_BENCH_THREADS")
+if threads:
+    import duckdb
+    connect = duckdb.connect
+    def connect_with_threads(database=":memory:", read_only=False, config=None, **kwargs):
+        return connect(database, read_only, {**(config or {}), "threads": int(threads)}, **kwargs)
+    duckdb.connect = connect_with_threads
 import leadscore
 model, leads, events, out, as_of, memory_limit = sys.argv[1:7]
 m = leadscore.load_model(model)
@@ -75,70 +86,36 @@ API_CHECK = "import leadscore; leadscore.load_model; leadscore.score_file"
 
 
 @dataclass
-class Run:
-    """One measured command: best seconds over its repetitions, peak RSS in bytes."""
-
-    what: str
-    seconds: float
-    wall: float
-    peak: int
-    output: Path
-
-
-@dataclass
 class SizeResult:
+    """Every run of one size, by side: reference, command, api, polars, limited,
+    limited_reference, postgres_reference, postgres_command, spark_reference,
+    spark_command."""
+
     size: str
     events: int
-    reference: Run
-    cli: Run | None = None
-    api: Run | None = None
-    limited: Run | None = None
-    limited_reference: Run | None = None
+    runs: dict[str, Run] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
     mismatches: dict[str, int] = field(default_factory=dict)
     examples: list[dict[str, Any]] = field(default_factory=list)
 
 
-class CommandFailed(RuntimeError):
-    pass
+@dataclass
+class CoresResult:
+    size: str
+    events: int
+    threads: int
+    reference: Run
+    api: Run | None = None
 
 
-def measure(argv: list[str], what: str, output: Path) -> Run:
-    """Run argv in a fresh wrapper; its stdout may carry {"seconds": ...} of the work."""
-    with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as handle:
-        report = Path(handle.name)
-    try:
-        proc = subprocess.run(
-            [sys.executable, "-c", WRAPPER, str(report), *argv],
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        stats = json.loads(report.read_text()) if report.stat().st_size else {}
-    finally:
-        report.unlink(missing_ok=True)
-    if proc.returncode != 0 or stats.get("code") != 0:
-        tail = "\n".join((proc.stderr or proc.stdout).strip().splitlines()[-15:])
-        raise CommandFailed(f"{what} failed (exit {stats.get('code')}):\n{tail}")
-    inner = None
-    for line in reversed(proc.stdout.strip().splitlines()):
-        if line.startswith("{"):
-            inner = json.loads(line).get("seconds")
-            break
-    wall = float(stats["wall"])
-    seconds = float(inner) if inner is not None else wall
-    return Run(what, seconds, wall, int(stats["peak_kib"]) * 1024, output)
+@dataclass
+class Leadscore:
+    """What of leadscore this environment can run, and why not the rest."""
 
-
-def best(runs: list[Run]) -> Run:
-    """Best time over the repetitions, and the lowest peak RSS (same rule for every side)."""
-    top = min(runs, key=lambda r: r.seconds)
-    return Run(
-        top.what,
-        top.seconds,
-        min(r.wall for r in runs),
-        min(r.peak for r in runs),
-        top.output,
-    )
+    command: list[str] | None
+    api: bool
+    engines: tuple[str, ...]
+    why: list[str] = field(default_factory=list)
 
 
 def ensure_data(size: str, console: Console) -> Path:
@@ -171,42 +148,64 @@ def ensure_data(size: str, console: Console) -> Path:
     return folder
 
 
-def leadscore_command() -> tuple[list[str] | None, str]:
-    """The `leadscore` executable of this environment, or why there is none."""
+def find_leadscore() -> Leadscore:
+    """The `leadscore` command and API of this environment, and its engines."""
+    found = Leadscore(None, False, ())
     exe = Path(sys.executable).parent / "leadscore"
-    found = str(exe) if exe.exists() else shutil.which("leadscore")
-    if not found:
-        return None, "no `leadscore` command in this environment"
-    probe = subprocess.run([found, "score", "--help"], check=False, capture_output=True)
-    if probe.returncode != 0:
-        text = (probe.stderr or probe.stdout).decode(errors="replace")
-        last = text.strip().splitlines()[-1:] or ["no output"]
-        return None, f"`leadscore score --help` exits {probe.returncode}: {last[0]}"
-    return [found], ""
-
-
-def leadscore_api() -> str:
-    """Empty when the Python API can be imported, else why not."""
-    probe = subprocess.run(
+    path = str(exe) if exe.exists() else shutil.which("leadscore")
+    if not path:
+        found.why.append("no `leadscore` command in this environment")
+    else:
+        probe = subprocess.run([path, "score", "--help"], check=False, capture_output=True)
+        text = (probe.stdout + probe.stderr).decode(errors="replace")
+        if probe.returncode != 0:
+            last = text.strip().splitlines()[-1:] or ["no output"]
+            found.why.append(f"`leadscore score --help` exits {probe.returncode}: {last[0]}")
+        else:
+            found.command = [path]
+            found.engines = ("duckdb", *SERVER_ENGINES) if "--engine" in text else ("duckdb",)
+    check = subprocess.run(
         [sys.executable, "-c", API_CHECK], check=False, capture_output=True, text=True
     )
-    if probe.returncode == 0:
-        return ""
-    last = probe.stderr.strip().splitlines()[-1:] or ["no output"]
-    return f"`import leadscore` fails: {last[0]}"
+    found.api = check.returncode == 0
+    if not found.api:
+        last = check.stderr.strip().splitlines()[-1:] or ["no output"]
+        found.why.append(f"`import leadscore` fails: {last[0]}")
+    return found
 
 
-def reference_argv(folder: Path, out: Path, memory_limit: str | None) -> list[str]:
-    argv = [sys.executable, str(Path(__file__).with_name("reference.py"))]
-    argv += ["--leads", str(folder / "leads.parquet"), "--events", str(folder / "events.parquet")]
-    argv += ["--out", str(out), "--as-of", AS_OF]
-    return argv + (["--memory-limit", memory_limit] if memory_limit else [])
+def inputs(folder: Path) -> list[str]:
+    return ["--leads", str(folder / "leads.parquet"), "--events", str(folder / "events.parquet")]
 
 
-def cli_argv(cmd: list[str], model: Path, folder: Path, out: Path, limit: str | None) -> list[str]:
-    argv = [*cmd, "score", "--model", str(model), "--leads", str(folder / "leads.parquet")]
-    argv += ["--events", str(folder / "events.parquet"), "--as-of", AS_OF, "--out", str(out)]
-    return argv + (["--memory-limit", limit] if limit else [])
+def script(name: str) -> list[str]:
+    return [sys.executable, str(BENCH / name)]
+
+
+def reference_argv(
+    folder: Path, out: Path, memory_limit: str | None, threads: int | None = None
+) -> list[str]:
+    argv = [*script("reference.py"), *inputs(folder), "--out", str(out), "--as-of", AS_OF]
+    argv += ["--memory-limit", memory_limit] if memory_limit else []
+    return argv + (["--threads", str(threads)] if threads else [])
+
+
+def cli_argv(
+    cmd: list[str],
+    model: Path,
+    folder: Path,
+    out: Path,
+    limit: str | None,
+    engine: str = "duckdb",
+) -> list[str]:
+    argv = [*cmd, "score", "--model", str(model), *inputs(folder)]
+    argv += ["--as-of", AS_OF, "--out", str(out)]
+    argv += ["--memory-limit", limit] if limit else []
+    if engine == "postgres":
+        argv += ["--engine", "postgres", "--db", PG_URL]
+    elif engine == "spark":
+        argv += ["--engine", "spark"]
+    return argv
 
 
 def api_argv(model: Path, folder: Path, out: Path, limit: str | None) -> list[str]:
@@ -215,242 +214,229 @@ def api_argv(model: Path, folder: Path, out: Path, limit: str | None) -> list[st
     return [sys.executable, "-c", API_CALL, *args]
 
 
-def compare(reference: Path, candidate: Path) -> tuple[dict[str, int], list[dict[str, Any]]]:
-    """Per-column counts of leads whose results differ, and a few examples.
+def on_cores(argv: list[str], threads: int) -> list[str]:
+    """argv pinned to the first `threads` cores (when there are more)."""
+    if threads >= (os.cpu_count() or 1) or not shutil.which("taskset"):
+        return argv
+    return ["taskset", "-c", f"0-{threads - 1}", *argv]
 
-    Numbers agree to 1e-9 relative (SPEC §3); the rest exactly, null equal to null.
-    Interest scores are compared too when the candidate has `interest:<id>` columns.
-    """
-    con = duckdb.connect()
-    names = {
-        d[0] for d in con.execute(f"DESCRIBE SELECT * FROM read_parquet('{candidate}')").fetchall()
-    }
-    numeric = {c: c for c in ["fit", "engagement", "score"]}
-    numeric |= {
-        f"interest_{i}": f'"interest:{i}"'
-        for i in ("lathes", "robotics", "service")
-        if f"interest:{i}" in names
-    }
-    exact = ["grade", "matrix", "stage", "top_interest"]
 
-    def close(ref: str, cand: str) -> str:
-        a, b = f"r.{ref}", f"c.{cand}"
-        return (
-            f"coalesce({a} IS NOT DISTINCT FROM {b} OR abs({a} - {b}) <= "
-            f"greatest({REL_TOL} * greatest(abs({a}), abs({b})), 1e-12), false)"
-        )
+def bench_duckdb_and_polars(
+    size: str,
+    folder: Path,
+    result: SizeResult,
+    *,
+    engines: list[str],
+    model: Path,
+    found: Leadscore,
+    memory_limit: str | None,
+    console: Console,
+) -> None:
+    results = folder / "results"
+    sides: dict[str, list[Run]] = {}
+    # interleaved, so that a busy machine slows every side alike
+    for rep in range(REPETITIONS[size]):
+        console.print(f"[dim]{size}: repetition {rep + 1} of {REPETITIONS[size]}[/]")
+        todo: list[tuple[str, list[str], str, Path]] = []
+        out = results / "reference.parquet"
+        todo.append(("reference", reference_argv(folder, out, memory_limit), "reference", out))
+        if "duckdb" in engines and found.command:
+            out = results / "leadscore-command.parquet"
+            argv = cli_argv(found.command, model, folder, out, memory_limit)
+            todo.append(("command", argv, "leadscore score (command)", out))
+        if "duckdb" in engines and found.api:
+            out = results / "leadscore-api.parquet"
+            argv = api_argv(model, folder, out, memory_limit)
+            todo.append(("api", argv, "leadscore.score_file (in-process)", out))
+        if "polars" in engines:
+            out = results / "polars.parquet"
+            argv = [*script("reference_polars.py"), *inputs(folder), "--out", str(out)]
+            todo.append(("polars", argv, "Polars (hand-written, lazy)", out))
+        for key, argv, what, out in todo:
+            sides.setdefault(key, []).append(measure(argv, what, out))
+    result.runs |= {key: best(runs) for key, runs in sides.items()}
+    if size == LIMITED_SIZE and "duckdb" in engines:
+        console.print(f"[dim]{size}: --memory-limit {LIMIT}[/]")
+        out = results / "reference-limited.parquet"
+        argv = reference_argv(folder, out, LIMIT)
+        result.runs["limited_reference"] = measure(argv, f"reference query, {LIMIT}", out)
+        if found.command:
+            out = results / "leadscore-limited.parquet"
+            argv = cli_argv(found.command, model, folder, out, LIMIT)
+            result.runs["limited"] = measure(argv, f"leadscore score --memory-limit {LIMIT}", out)
 
-    checks = {ref: close(ref, cand) for ref, cand in numeric.items()}
-    checks |= {col: f"r.{col}::VARCHAR IS NOT DISTINCT FROM c.{col}::VARCHAR" for col in exact}
-    checks["level"] = "TRY_CAST(r.level AS BIGINT) IS NOT DISTINCT FROM TRY_CAST(c.level AS BIGINT)"
-    checks["lead present on both sides"] = "r.lead_id IS NOT NULL AND c.lead_id IS NOT NULL"
-    joined = (
-        f"(SELECT *, lead_id::VARCHAR AS k FROM read_parquet('{reference}')) AS r "
-        f"FULL OUTER JOIN (SELECT *, lead_id::VARCHAR AS k FROM read_parquet('{candidate}')) AS c "
-        "USING (k)"
-    )
-    counts = ", ".join(f"count(*) FILTER (WHERE NOT ({cond}))" for cond in checks.values())
-    row = con.execute(f"SELECT {counts} FROM {joined}").fetchone() or ()
-    mismatches = {col: int(n) for col, n in zip(checks, row, strict=True) if n}
-    examples: list[dict[str, Any]] = []
-    if mismatches:
-        bad = " OR ".join(f"NOT ({checks[col]})" for col in mismatches)
-        pairs = [*numeric.items(), *((c, c) for c in [*exact, "level"])]
-        cols = ", ".join(f"r.{ref} AS ref_{ref}, c.{cand} AS got_{ref}" for ref, cand in pairs)
-        rel = con.execute(f"SELECT k AS lead_id, {cols} FROM {joined} WHERE {bad} LIMIT 5")
-        fields = [d[0] for d in rel.description]
-        for values in rel.fetchall():
-            example = dict(zip(fields, values, strict=True))
-            # only the differing columns, to keep the report short
-            keep = {"lead_id": example["lead_id"]}
-            for ref, _ in pairs:
-                if str(example[f"ref_{ref}"]) != str(example[f"got_{ref}"]):
-                    keep[ref] = (example[f"ref_{ref}"], example[f"got_{ref}"])
-            examples.append(keep)
-    return mismatches, examples
+
+def bench_servers(
+    size: str,
+    folder: Path,
+    result: SizeResult,
+    *,
+    engines: list[str],
+    model: Path,
+    found: Leadscore,
+    console: Console,
+) -> None:
+    results = folder / "results"
+    for engine in SERVER_ENGINES:
+        if engine not in engines:
+            continue
+        if size not in SERVER_SIZES:
+            result.notes.append(f"{engine}: measured at {' and '.join(SERVER_SIZES)} only")
+            continue
+        console.print(f"[dim]{size}: {engine}[/]")
+        out = results / f"{engine}-reference.parquet"
+        argv = [*script(f"reference_{engine}.py"), *inputs(folder), "--out", str(out)]
+        if engine == "postgres":
+            # a schema per size, loaded afresh (the load is timed) and dropped after
+            argv += ["--db", PG_URL, "--schema", f"leadscore_bench_{size}", "--reload", "--drop"]
+        runs = [measure(argv, f"{engine} hand-written SQL", out) for _ in range(SERVER_REPETITIONS)]
+        result.runs[f"{engine}_reference"] = best(runs)
+        if found.command and engine in found.engines:
+            out = results / f"{engine}-command.parquet"
+            argv = cli_argv(found.command, model, folder, out, None, engine)
+            runs = [
+                measure(argv, f"leadscore score --engine {engine}", out)
+                for _ in range(SERVER_REPETITIONS)
+            ]
+            result.runs[f"{engine}_command"] = best(runs)
+        else:
+            result.notes.append(
+                f"{engine}: leadscore has no --engine {engine} yet; the hand-written "
+                "query is shown alone"
+            )
 
 
 def bench_size(
     size: str,
     *,
+    engines: list[str],
     model: Path,
-    cli: list[str] | None,
-    api_ok: bool,
+    found: Leadscore,
     memory_limit: str | None,
     console: Console,
 ) -> SizeResult:
     folder = ensure_data(size, console)
-    results = folder / "results"
-    results.mkdir(exist_ok=True)
+    (folder / "results").mkdir(exist_ok=True)
     n_events = pq.ParquetFile(folder / "events.parquet").metadata.num_rows
-    ref_out = results / "reference.parquet"
-    cli_out = results / "leadscore-command.parquet"
-    api_out = results / "leadscore-api.parquet"
-    ref_runs: list[Run] = []
-    cli_runs: list[Run] = []
-    api_runs: list[Run] = []
-    # interleaved, so that a busy machine slows every side alike
-    for rep in range(REPETITIONS[size]):
-        console.print(f"[dim]{size}: repetition {rep + 1} of {REPETITIONS[size]}[/]")
-        ref_runs.append(
-            measure(reference_argv(folder, ref_out, memory_limit), "reference query", ref_out)
-        )
-        if cli:
-            argv = cli_argv(cli, model, folder, cli_out, memory_limit)
-            cli_runs.append(measure(argv, "leadscore score (command)", cli_out))
-        if api_ok:
-            argv = api_argv(model, folder, api_out, memory_limit)
-            api_runs.append(measure(argv, "leadscore.score_file (in-process)", api_out))
-    result = SizeResult(size, n_events, best(ref_runs))
-    result.cli = best(cli_runs) if cli_runs else None
-    result.api = best(api_runs) if api_runs else None
-    if size == LIMITED_SIZE:
-        console.print(f"[dim]{size}: --memory-limit {LIMIT}[/]")
-        lim_out = results / "reference-limited.parquet"
-        result.limited_reference = measure(
-            reference_argv(folder, lim_out, LIMIT), f"reference query, {LIMIT}", lim_out
-        )
-        if cli:
-            lim_out = results / "leadscore-limited.parquet"
-            argv = cli_argv(cli, model, folder, lim_out, LIMIT)
-            result.limited = measure(argv, f"leadscore score --memory-limit {LIMIT}", lim_out)
-    for run in (result.cli, result.api, result.limited):
-        if run is None:
+    result = SizeResult(size, n_events)
+    common: dict[str, Any] = {"engines": engines, "model": model, "found": found}
+    bench_duckdb_and_polars(
+        size, folder, result, memory_limit=memory_limit, console=console, **common
+    )
+    bench_servers(size, folder, result, console=console, **common)
+    reference = result.runs["reference"].output
+    for key, run in result.runs.items():
+        if key in ("reference", "limited_reference"):
             continue
-        mismatches, examples = compare(ref_out, run.output)
+        mismatches, examples = compare(reference, run.output)
         for col, n in mismatches.items():
             result.mismatches[f"{run.what}: {col}"] = n
         result.examples += [{"run": run.what, **e} for e in examples]
     return result
 
 
-def gib(n: int) -> str:
-    return f"{n / 2**30:.2f} GiB" if n >= 2**30 else f"{n / 2**20:.0f} MiB"
+def bench_cores(
+    size: str, threads: list[int], *, model: Path, found: Leadscore, console: Console
+) -> list[CoresResult]:
+    """The size on 1..n cores: DuckDB `threads` n, pinned to n cores with taskset."""
+    folder = ensure_data(size, console)
+    results = folder / "results"
+    n_events = pq.ParquetFile(folder / "events.parquet").metadata.num_rows
+    rows: list[CoresResult] = []
+    for n in threads:
+        console.print(f"[dim]{size}: {n} core(s)[/]")
+        out = results / f"reference-{n}-cores.parquet"
+        argv = on_cores(reference_argv(folder, out, None, n), n)
+        row = CoresResult(size, n_events, n, measure(argv, f"reference, {n} cores", out))
+        if found.api:
+            out = results / f"leadscore-api-{n}-cores.parquet"
+            argv = on_cores(api_argv(model, folder, out, None), n)
+            env = {**os.environ, "LEADSCORE_BENCH_THREADS": str(n)}
+            row.api = measure(argv, f"leadscore.score_file, {n} cores", out, env)
+        rows.append(row)
+    return rows
 
 
-def verdict(value: float, target: float) -> str:
-    return f"[green]{value:.2f}x[/]" if value <= target else f"[red]{value:.2f}x[/]"
-
-
-def render(results: list[SizeResult], console: Console) -> None:
-    table = Table(
-        title=f"leadscore vs hand-written DuckDB SQL (bench/reference.sql), as of {AS_OF}",
-        title_justify="left",
-        caption=(
-            f"targets: time <= {TIME_TARGET}x, memory <= {MEMORY_TARGET}x. The command's "
-            "ratio is to the reference's whole process (start-up included), the API's to "
-            "the reference query alone. Best of "
-            + ", ".join(f"{n} ({s})" for s, n in REPETITIONS.items())
-            + " runs; peak RSS of each process."
-        ),
-        caption_justify="left",
-    )
-    table.add_column("size")
-    table.add_column("what")
-    for name in ("seconds", "events/s", "peak RSS", "time ratio", "memory ratio"):
-        table.add_column(name, justify="right")
-    for r in results:
-        ref = r.reference
-        table.add_row(
-            f"{r.size}\n{r.events:,} events",
-            "reference query\n  whole process",
-            f"{ref.seconds:.2f}\n{ref.wall:.2f}",
-            f"{r.events / ref.seconds:,.0f}",
-            gib(ref.peak),
-            "",
-            "",
-        )
-        for run, base, label in (
-            (r.cli, ref.wall, "leadscore score (command)"),
-            (r.api, ref.seconds, "leadscore.score_file (API)"),
-        ):
-            if run is not None:
-                table.add_row(
-                    "",
-                    label,
-                    f"{run.seconds:.2f}",
-                    f"{r.events / run.seconds:,.0f}",
-                    gib(run.peak),
-                    verdict(run.seconds / base, TIME_TARGET),
-                    verdict(run.peak / ref.peak, MEMORY_TARGET),
-                )
-        for run in (r.limited_reference, r.limited):
-            if run is not None:
-                table.add_row(
-                    "",
-                    run.what,
-                    f"{run.seconds:.2f}",
-                    f"{r.events / run.seconds:,.0f}",
-                    gib(run.peak),
-                    "",
-                    "",
-                )
-        table.add_section()
-    console.print(table)
+def parse_list(text: str, allowed: tuple[str, ...] | dict[str, int], what: str) -> list[str]:
+    items = [s.strip() for s in text.split(",") if s.strip()]
+    unknown = [s for s in items if s not in allowed]
+    if unknown:
+        raise SystemExit(f"unknown {what} {unknown}; choose from {', '.join(allowed)}")
+    return items
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", default=",".join(SIZES), help="e.g. small,medium")
-    parser.add_argument("--memory-limit", help="passed to the reference query and to leadscore")
+    parser.add_argument("--sizes", default=DEFAULT_SIZES, help="small,medium,large")
+    parser.add_argument("--engines", default=",".join(ENGINES), help=",".join(ENGINES))
+    parser.add_argument("--memory-limit", help="passed to the DuckDB reference and leadscore")
+    parser.add_argument(
+        "--threads",
+        default=f"1,{os.cpu_count() or 1}",
+        help="cores for the scaling runs of the largest size (default: 1 and all)",
+    )
+    parser.add_argument("--no-cores", action="store_true", help="skip the scaling runs")
     parser.add_argument(
         "--model", type=Path, default=SHARED_BENCH / "model.yaml", help="the bench model"
     )
     args = parser.parse_args(argv)
-    sizes = [s.strip() for s in args.sizes.split(",") if s.strip()]
-    unknown = [s for s in sizes if s not in SIZES]
-    if unknown:
-        parser.error(f"unknown size(s) {unknown}; choose from {', '.join(SIZES)}")
+    sizes = parse_list(args.sizes, SIZES, "size(s)")
+    engines = parse_list(args.engines, ENGINES, "engine(s)")
+    threads = sorted({int(n) for n in args.threads.split(",") if n.strip()})
     # a table that a pipe or a log file (80 columns by default) does not fold
     console = Console(width=None if sys.stdout.isatty() else 120)
-    load = os.getloadavg()[0]
-    console.print(
-        f"[dim]{os.cpu_count()} cores, load average {load:.1f} "
-        f"{'(busy machine: timings are noisy)' if load > 0.5 else ''}[/]"
-    )
-    cli, why_cli = leadscore_command()
-    why_api = leadscore_api()
-    for reason in (why_cli, why_api):
-        if reason:
-            console.print(f"[yellow]leadscore not available: {reason}[/]")
+    loads = [os.getloadavg()[0]]
+    console.print(f"[dim]{os.cpu_count()} cores, load average {loads[0]:.1f}[/]")
+    found = find_leadscore()
+    for reason in found.why:
+        console.print(f"[yellow]leadscore not available: {reason}[/]")
     results: list[SizeResult] = []
+    cores: list[CoresResult] = []
+    failure = ""
     try:
         for size in sizes:
             results.append(
                 bench_size(
                     size,
+                    engines=engines,
                     model=args.model,
-                    cli=cli,
-                    api_ok=not why_api,
+                    found=found,
                     memory_limit=args.memory_limit,
                     console=console,
                 )
             )
+            loads.append(os.getloadavg()[0])
+        if not args.no_cores and "duckdb" in engines and len(threads) > 1:
+            largest = max(sizes, key=lambda s: SIZES[s])
+            cores = bench_cores(largest, threads, model=args.model, found=found, console=console)
+            loads.append(os.getloadavg()[0])
     except CommandFailed as exc:
-        if results:
-            render(results, console)
-        console.print(f"[red]{exc}[/]")
+        failure = str(exc)
+    render(results, cores, loads, console)
+    if failure:
+        console.print(f"[red]{failure}[/]")
         return 1
-    render(results, console)
     DATA.mkdir(exist_ok=True)
-    (DATA / "last-run.json").write_text(
-        json.dumps([asdict(r) for r in results], default=str, indent=2) + "\n"
-    )
+    figures = {
+        "cpu_count": os.cpu_count(),
+        "load_averages": loads,
+        "sizes": [asdict(r) for r in results],
+        "cores": [asdict(c) for c in cores],
+    }
+    (DATA / "last-run.json").write_text(json.dumps(figures, default=str, indent=2) + "\n")
     failed = [r for r in results if r.mismatches]
     for r in failed:
-        console.print(f"[red]{r.size}: leadscore's results differ from the reference's:[/]")
+        console.print(f"[red]{r.size}: results differ from the DuckDB reference's:[/]")
         for col, n in r.mismatches.items():
             console.print(f"  {col}: {n:,} leads")
         for example in r.examples:
             console.print(f"  {example}")
     if failed:
         return 1
-    if cli or not why_api:
-        console.print(
-            f"[green]results: leadscore equals the reference on every lead ({', '.join(sizes)})[/]"
-        )
-    else:
-        console.print("[yellow]results not compared: leadscore not available[/]")
+    console.print(
+        f"[green]results: every side equals the DuckDB reference on every lead "
+        f"({', '.join(sizes)})[/]"
+    )
     return 0
 
 
