@@ -119,7 +119,7 @@ def leads_of(data: DataSet) -> pa.Table:
     """The file as leadscore reads a CSV (text cells), with the row number as lead_id."""
     table = duckdb.sql(
         f"SELECT * FROM read_csv('{data.path}', header = true, all_varchar = true)"
-    ).fetch_arrow_table()
+    ).to_arrow_table()
     table = table.append_column("lead_id", pa.array([str(i) for i in range(table.num_rows)]))
     if data.dated:
         # Rows are in date order, May 2008 - Nov 2010: spread them evenly over that span.
