@@ -49,7 +49,6 @@ from leadscore.model import Model, load_model
 PER_WEEK = (10, 25, 50, 100)
 SplitChoice = Literal["auto", "time", "folds"]
 Progress = Callable[[float], None]
-_SHOWN = 3
 
 
 @dataclass(frozen=True)
