@@ -62,9 +62,13 @@ class Bins:
         result = np.full(len(x), self.missing, dtype=np.int64)
         present = ~np.isnan(x)
         if self.categorical:
-            lookup = {code: k for k, group in enumerate(self.groups) for code in group}
-            codes = x[present].astype(np.int64)
-            result[present] = [lookup.get(int(c), self.unseen) for c in codes]
+            codes = np.maximum(x[present], 0).astype(np.int64)
+            known = [code for group in self.groups for code in group]
+            size = max([*known, int(codes.max(initial=0))]) + 1
+            lookup = np.full(size, self.unseen, dtype=np.int64)
+            for k, group in enumerate(self.groups):
+                lookup[list(group)] = k
+            result[present] = lookup[codes]
             return result
         result[present] = np.searchsorted(np.asarray(self.edges), x[present], side="left")
         return result
@@ -100,11 +104,14 @@ def fit_bins(
     min_fraction: float,
     random_state: int = 0,
     min_z: float = 1.96,
+    max_p: float = 1e-4,
 ) -> Bins:
     """Bin one feature against a 0/1 target.
 
     Adjacent bins whose conversion rates do not differ significantly (two-proportion
-    z-test below ``min_z``) are merged: a bin must tell something.
+    z-test below ``min_z``) are merged: a bin must tell something. When the bins
+    together do not differ (chi-square p-value above ``max_p``, strict because the
+    cuts were chosen on the same data), the feature keeps one bin: no evidence.
     """
     present = ~np.isnan(x)
     values, inverse = np.unique(x[present], return_inverse=True)
@@ -119,6 +126,8 @@ def fit_bins(
     starts = [0, *sorted(set(np.searchsorted(key, split, side="right").tolist()) - {0})]
     starts = [s for s in starts if s < len(key)]
     starts = _merge(starts, positives, totals, min_z)
+    if not _significant(starts, positives, totals, max_p):
+        starts = [0]
     bounds = [*starts, len(key)]
     if categorical:
         groups = tuple(
@@ -173,6 +182,22 @@ def _merge(starts: list[int], positives: np.ndarray, totals: np.ndarray, min_z: 
             break
         del starts[weakest + 1]
     return starts
+
+
+def _significant(
+    starts: list[int], positives: np.ndarray, totals: np.ndarray, max_p: float
+) -> bool:
+    from scipy.stats import chi2_contingency  # type: ignore[import-untyped]
+
+    if len(starts) < 2:
+        return False
+    bounds = [*starts, len(totals)]
+    pos = np.array([positives[a:b].sum() for a, b in itertools.pairwise(bounds)])
+    tot = np.array([totals[a:b].sum() for a, b in itertools.pairwise(bounds)])
+    if pos.sum() == 0 or pos.sum() == tot.sum():
+        return False
+    p_value = float(chi2_contingency(np.column_stack([pos, tot - pos]))[1])
+    return p_value <= max_p
 
 
 def _z(pos_a: float, n_a: float, pos_b: float, n_b: float) -> float:

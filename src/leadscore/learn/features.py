@@ -184,4 +184,5 @@ def _event_types(con: object, events: ibis.Table) -> list[str]:
         .limit(MAX_EVENT_TYPES)
     )
     table = con.to_pyarrow(counted)  # type: ignore[attr-defined]
-    return [str(t) for t in table.column("_type").to_pylist()]
+    # Sorted by name, so more events of a known type never reorder the features.
+    return sorted(str(t) for t in table.column("_type").to_pylist())

@@ -199,6 +199,7 @@ def _yaml(data: dict[str, Any]) -> str:
     yaml.default_flow_style = False
     yaml.sort_base_mapping_type_on_output = False  # type: ignore[assignment]
     yaml.width = 100
+    yaml.representer.ignore_aliases = lambda data: True  # no &id001 anchors for people
     buffer = io.StringIO()
     buffer.write(
         "# A points table learned by `leadscore learn` (leadscore "

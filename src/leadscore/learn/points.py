@@ -54,7 +54,7 @@ def points_model(
     for j, feature in enumerate(features):
         bins, points = card.bins_[j], card.points_[j]
         if feature.source == "engagement":
-            engagement_rules += _count_rules(feature, bins, points, event_types, used)
+            engagement_rules += _count_rules(feature, bins, points, event_types, used, window_days)
         else:
             fit_rules += _fit_rules(feature, bins, points, used)
     index = card.bin_indices(X)
@@ -131,9 +131,16 @@ def _condition(feature: Feature, bins: Bins, k: int) -> tuple[dict[str, Any], st
 
 
 def _count_rules(
-    feature: Feature, bins: Bins, points: np.ndarray, types: list[str], used: set[str]
+    feature: Feature,
+    bins: Bins,
+    points: np.ndarray,
+    types: list[str],
+    used: set[str],
+    window_days: float | None,
 ) -> list[dict[str, Any]]:
     event = feature.event or ANY_EVENT
+    words = "any event" if event == ANY_EVENT else event
+    span = f" in {number_text(window_days)} days" if window_days else ""
     rules = []
     for k in range(1, bins.value_bins):
         step = int(points[k] - points[k - 1])
@@ -141,10 +148,15 @@ def _count_rules(
             continue
         at_least = int(np.floor(bins.edges[k - 1])) + 1
         label = "any-event" if event == ANY_EVENT else slug(event)
+        if k < len(bins.edges):
+            most = int(np.floor(bins.edges[k]))
+            times = f"{at_least} to {most} times" if most > at_least else f"{at_least} times"
+        else:
+            times = "at least once" if at_least == 1 else f"at least {at_least} times"
         rule = {
             "id": _unique(f"{label}-{at_least}-plus", used),
-            "description": f"{'any event' if event == ANY_EVENT else event} at least "
-            f"{at_least} times" + _seen(bins, k),
+            "description": f"{words} at least {at_least} times{span} (a step; the bin of "
+            f"{times}{span}" + _seen(bins, k)[1:],
             "event": types if event == ANY_EVENT else event,
             "points": step,
         }

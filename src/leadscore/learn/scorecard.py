@@ -59,7 +59,7 @@ class Scorecard(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         categorical_features: tuple[int, ...] = (),
         count_features: tuple[int, ...] = (),
         max_bins: int = 6,
-        min_bin_fraction: float = 0.03,
+        min_bin_fraction: float = 0.05,
         C: float = 1.0,
         points_range: float = 100.0,
         random_state: int = 0,
