@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -10,6 +11,16 @@ import pyarrow as pa
 import leadscore
 
 T = datetime(2025, 6, 1)
+# The engine and database the scoring helpers use (set per test by conftest.engine).
+ENGINE: ContextVar[tuple[str, str | None]] = ContextVar("ENGINE", default=("duckdb", None))
+
+
+def score(*args: Any, **kwargs: Any) -> pa.Table:
+    """``leadscore.score`` on the engine of the running test."""
+    engine, db = ENGINE.get()
+    return leadscore.score(*args, engine=engine, db=db, **kwargs)  # type: ignore[arg-type]
+
+
 EVENT_SCHEMA = {"lead_id": pa.string(), "type": pa.string(), "timestamp": pa.timestamp("us")}
 
 
@@ -47,5 +58,5 @@ def score_rows(
     )
     lead_table = leads if isinstance(leads, pa.Table) else leads_table(leads)
     event_table = None if events is None else events_table(events)
-    result = leadscore.score(loaded, lead_table, event_table, as_of, explain=True)
+    result = score(loaded, lead_table, event_table, as_of, explain=True)
     return {str(row["lead_id"]): row for row in result.to_pylist()}

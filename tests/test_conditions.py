@@ -6,6 +6,8 @@ import pytest
 
 from support import score_rows
 
+pytestmark = pytest.mark.usefixtures("engine")  # every engine (tests/conftest.py)
+
 
 def holds(when, values, column="x"):  # type: ignore[no-untyped-def]
     """For each value: does a fit rule with condition ``when`` hold for a lead with it?"""

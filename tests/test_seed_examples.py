@@ -9,6 +9,8 @@ import pytest
 import leadscore
 from support import days_ago, score_rows
 
+pytestmark = pytest.mark.usefixtures("engine")  # every engine (tests/conftest.py)
+
 VOMACKA = {
     "engagement": {
         "rules": [

@@ -7,7 +7,9 @@ from datetime import timedelta
 import pytest
 
 import leadscore
-from support import T, days_ago, events_table, leads_table, score_rows
+from support import T, days_ago, events_table, leads_table, score, score_rows
+
+pytestmark = pytest.mark.usefixtures("engine")  # every engine (tests/conftest.py)
 
 ONE_LEAD = [{"lead_id": "1"}]
 
@@ -337,7 +339,7 @@ def test_a_per_lead_cutoff_scores_each_lead_as_of_its_own_instant():
         ]
     )
     loaded = leadscore.load_model({"name": "test", **model})
-    result = leadscore.score(loaded, leads, events, T, explain=True, cutoff="cutoff")
+    result = score(loaded, leads, events, T, explain=True, cutoff="cutoff")
     rows = {row["lead_id"]: row for row in result.to_pylist()}
     assert rows["cut"]["rule:r"] == pytest.approx(4.0, rel=1e-12)
     assert rows["cut"]["rule:dormant"] == 0  # its last view is 10 days before its T

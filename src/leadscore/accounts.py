@@ -8,7 +8,8 @@ import ibis
 import ibis.expr.types as ir
 import pyarrow as pa
 
-from leadscore.api import AsOf, Engine, Session, open_session
+from leadscore.api import AsOf, Session, open_session
+from leadscore.engine.backends import Engine
 from leadscore.engine.compiler import DISQUALIFIED
 from leadscore.engine.io import Source, write_table
 from leadscore.model import Model
@@ -64,9 +65,12 @@ def accounts(
     *,
     out: str | Path | None = None,
     engine: Engine = "duckdb",
+    db: str | None = None,
 ) -> pa.Table | Path:
     """The account roll-up as an Arrow table, or written to ``out`` when given."""
-    session = open_session(model, leads, events, as_of=as_of, engine=engine, derived=ACCOUNT_FIELDS)
+    session = open_session(
+        model, leads, events, as_of=as_of, engine=engine, db=db, derived=ACCOUNT_FIELDS
+    )
     with session:
         rolled = account_rollup(session)
         if out is not None:

@@ -5,11 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import pyarrow as pa
 
 from leadscore import quality
+from leadscore.engine.backends import Engine, connect_engine, release
 from leadscore.engine.compiler import Compiled, compile_model, interest_column, rule_column
 from leadscore.engine.inputs import Inputs, describe, load_inputs
 from leadscore.engine.io import (
@@ -26,7 +27,6 @@ from leadscore.errors import ErrorCode, LeadscoreError
 from leadscore.model import Model, load_model
 from leadscore.quality import CleanReport
 
-Engine = Literal["duckdb"]
 AsOf = datetime | str | None
 
 
@@ -73,7 +73,7 @@ class Session:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self.con.disconnect()
+        release(self.con)
 
 
 def open_session(
@@ -86,24 +86,21 @@ def open_session(
     memory_limit: str | None = None,
     derived: tuple[str, ...] = (),
     cutoff: str | None = None,
+    db: str | None = None,
 ) -> Session:
     """Connect, read and check the inputs; the start of every scoring job.
 
     ``cutoff`` names a lead column holding each lead's own instant T (``as_of``
     where it is empty): point-in-time scores for backtests and learning.
     """
-    if engine != "duckdb":
-        raise LeadscoreError(
-            ErrorCode.BAD_ARGUMENT, f"Unknown engine {engine!r}.", hint="Use --engine duckdb."
-        )
     if not isinstance(model, Model):
         model = load_model(model)
     instant = as_of_instant(as_of)
-    con = connect(memory_limit)
+    con = connect_engine(engine, db, memory_limit)
     try:
         inputs = load_inputs(con, model, leads, events, derived, cutoff)
     except BaseException:
-        con.disconnect()
+        release(con)
         raise
     return Session(model, con, inputs, instant, cutoff)
 
@@ -115,6 +112,7 @@ def score(
     as_of: AsOf = None,
     *,
     engine: Engine = "duckdb",
+    db: str | None = None,
     explain: bool = False,
     cutoff: str | None = None,
 ) -> pa.Table:
@@ -144,7 +142,7 @@ def score(
     >>> score(load_model(model), leads, as_of="2025-06-01").column("fit").to_pylist()
     [10.0, 0.0]
     """
-    opened = open_session(model, leads, events, as_of=as_of, engine=engine, cutoff=cutoff)
+    opened = open_session(model, leads, events, as_of=as_of, engine=engine, cutoff=cutoff, db=db)
     with opened as session:
         compiled = session.compiled()
         expr = compiled.table if explain else compiled.results()
@@ -160,6 +158,7 @@ def score_file(
     *,
     as_of: AsOf = None,
     engine: Engine = "duckdb",
+    db: str | None = None,
     memory_limit: str | None = None,
     explain: bool = False,
     progress: Report | None = None,
@@ -171,7 +170,14 @@ def score_file(
     ``progress`` is called with the engine's percentage done, from another thread.
     """
     opened = open_session(
-        model, leads, events, as_of=as_of, engine=engine, memory_limit=memory_limit, cutoff=cutoff
+        model,
+        leads,
+        events,
+        as_of=as_of,
+        engine=engine,
+        memory_limit=memory_limit,
+        cutoff=cutoff,
+        db=db,
     )
     with opened as session:
         compiled = session.compiled()
@@ -246,9 +252,10 @@ def explain(
     as_of: AsOf = None,
     *,
     engine: Engine = "duckdb",
+    db: str | None = None,
 ) -> Explanation:
     """Explain one lead's score: every rule with a non-zero contribution, in model order."""
-    with open_session(model, leads, events, as_of=as_of, engine=engine) as session:
+    with open_session(model, leads, events, as_of=as_of, engine=engine, db=db) as session:
         table = session.compiled().table
         key = table.lead_id.cast("string").strip()
         rows = session.con.to_pyarrow(table.filter(key == str(lead_id).strip())).to_pylist()

@@ -24,6 +24,7 @@ class ErrorCode(StrEnum):
     DUPLICATE_LEAD = "duplicate_lead"
     UNKNOWN_LEAD = "unknown_lead"
     BAD_ARGUMENT = "bad_argument"
+    ENGINE_UNREACHABLE = "engine_unreachable"
 
 
 @dataclass(frozen=True)

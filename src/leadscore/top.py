@@ -8,7 +8,8 @@ import ibis
 import ibis.expr.types as ir
 import pyarrow as pa
 
-from leadscore.api import AsOf, Engine, open_session
+from leadscore.api import AsOf, open_session
+from leadscore.engine.backends import Engine
 from leadscore.engine.compiler import DISQUALIFIED
 from leadscore.engine.io import Source, read_table, require_columns
 from leadscore.model import Model
@@ -26,6 +27,7 @@ def top(
     stage: str | None = None,
     since: Source | None = None,
     engine: Engine = "duckdb",
+    db: str | None = None,
 ) -> pa.Table:
     """The ``n`` best leads (score, then fit, then engagement), with their changes.
 
@@ -34,7 +36,7 @@ def top(
     ``new`` for a lead absent from it, else the score difference, and
     ``previous_stage`` shows the stage it had.
     """
-    with open_session(model, leads, events, as_of=as_of, engine=engine) as session:
+    with open_session(model, leads, events, as_of=as_of, engine=engine, db=db) as session:
         compiled = session.compiled()
         table = compiled.with_leads
         context = [c for c in CONTEXT_COLUMNS if c in table.columns]

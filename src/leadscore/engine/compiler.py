@@ -18,7 +18,7 @@ import ibis.expr.types as ir
 
 from leadscore.engine.conditions import compile_condition, reading_tests
 from leadscore.engine.events import INSTANT, LEAD, EventPlan, micros, plan_events, prepare_events
-from leadscore.engine.values import Reading
+from leadscore.engine.values import Reading, double
 from leadscore.model import InactivityRule, Model
 
 RESULT_COLUMNS = (
@@ -33,6 +33,7 @@ RESULT_COLUMNS = (
     "top_interest",
 )
 DISQUALIFIED = "disqualified"
+ZERO = double(0.0)
 
 
 def rule_column(rule_id: str) -> str:
@@ -79,7 +80,7 @@ def compile_model(
     fields = reading_tests(_lead_fields(table))
 
     fit_cols = {
-        rule_column(rule.id): compile_condition(rule.when, fields).ifelse(float(rule.points), 0.0)
+        rule_column(rule.id): compile_condition(rule.when, fields).ifelse(double(rule.points), ZERO)
         for rule in model.fit.rules
     }
     table = table.mutate(**fit_cols, **rule_cols(table))
@@ -167,7 +168,7 @@ def _empty_plan(model: Model) -> EventPlan:
     """Without events every engagement rule scores 0 and every lead is inactive."""
     plan = EventPlan()
     for rule in model.all_engagement_rules():
-        plan.contributions[rule.id] = lambda t: ibis.literal(0.0)
+        plan.contributions[rule.id] = lambda t: ZERO
     for inactive in model.inactivity_rules:
         plan.inactivity[inactive.id] = lambda t: ibis.null("int64")
     return plan
@@ -182,7 +183,7 @@ def _inactivity(
     if created is not None:
         young = t[INSTANT].delta(t.created_at, unit="microsecond") < horizon
         inactive = inactive & ~(t.created_at.notnull() & young).fill_null(False)
-    return inactive.ifelse(float(rule.points), 0.0)
+    return inactive.ifelse(double(rule.points), ZERO)
 
 
 def _lead_fields(table: ir.Table):  # type: ignore[no-untyped-def]
@@ -194,7 +195,7 @@ def _lead_fields(table: ir.Table):  # type: ignore[no-untyped-def]
 
 def _total(table: ir.Table, columns: list[str]) -> ir.FloatingValue:
     if not columns:
-        return ibis.literal(0.0)
+        return ZERO
     return functools.reduce(operator.add, [table[c] for c in columns])
 
 

@@ -29,7 +29,7 @@ import ibis
 import ibis.expr.types as ir
 
 from leadscore.engine.conditions import TestFn, compile_condition, compile_test, condition_tests
-from leadscore.engine.values import Reading
+from leadscore.engine.values import Reading, double
 from leadscore.model import EngagementRule, InactivityRule, Model
 
 MICROS_PER_DAY = 86_400_000_000
@@ -57,7 +57,7 @@ class Decay:
 
     def weight(self, age_us: ir.IntegerValue) -> ir.FloatingValue:
         if self.half_life_days is None:
-            return ibis.literal(1.0)
+            return double(1.0)
         half_life = ibis.literal(self.half_life_days * MICROS_PER_DAY, type="float64")
         result: ir.FloatingValue = ibis.literal(0.5, type="float64") ** (
             age_us.cast("float64") / half_life
@@ -318,7 +318,7 @@ def _scaled_sum(points: float, name: str, t: ir.Table) -> ir.FloatingValue:
 
 
 def _threshold(points: float, name: str, needed: int, t: ir.Table) -> ir.FloatingValue:
-    return (t[name].fill_null(0) >= needed).ifelse(points, 0.0)
+    return (t[name].fill_null(0) >= needed).ifelse(double(points), double(0.0))
 
 
 def _plan_nth(plan: EventPlan, rule: EngagementRule, ages: ir.Table, decay: Decay) -> None:
@@ -347,7 +347,7 @@ def _plan_inactivity(plan: EventPlan, rule: InactivityRule, events: ir.Table) ->
 
 def _points_at(points: float, decay: Decay, age_us: ir.IntegerValue) -> ir.FloatingValue:
     """Points for one event of that age; 0 (not -0) when there is none."""
-    return age_us.isnull().ifelse(0.0, points * decay.weight(age_us))
+    return age_us.isnull().ifelse(double(0.0), points * decay.weight(age_us))
 
 
 def _capped(

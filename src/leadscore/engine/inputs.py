@@ -10,11 +10,14 @@ from typing import Any
 import ibis
 import ibis.expr.types as ir
 
+from leadscore.engine.backends import engine_table, is_table_name, upload
 from leadscore.engine.io import (
     EVENT_REQUIRED,
     LEAD_REQUIRED,
     Source,
     _first_rows,
+    arrow_batches,
+    connect,
     normalise_timestamps,
     read_table,
     require_columns,
@@ -26,8 +29,22 @@ from leadscore.quality.derive import DERIVED_FIELDS, derive
 
 
 @ibis.udf.scalar.builtin(name="json_extract_string")
-def _json_text(value: str, path: str) -> str:  # type: ignore[empty-body]
+def _duckdb_json_text(value: str, path: str) -> str:  # type: ignore[empty-body]
     """DuckDB's JSON text extraction."""
+
+
+@ibis.udf.scalar.builtin(name="get_json_object")
+def _spark_json_text(value: str, path: str) -> str:  # type: ignore[empty-body]
+    """Spark's JSON text extraction."""
+
+
+def _json_text(engine: str, document: ir.StringValue, key: str) -> ir.StringValue:
+    """The text of a top-level key of a JSON object; null when absent or not JSON."""
+    if engine == "pyspark":
+        return _spark_json_text(document, f"$['{key}']")
+    if engine == "postgres":
+        return document.cast("json")[key].str
+    return _duckdb_json_text(document, f'$."{key}"')
 
 
 log = logging.getLogger("leadscore")
@@ -63,12 +80,10 @@ def load_inputs(
     of per-lead scoring instants, checked and parsed like every timestamp.
     """
     leads_name = describe(leads, "leads")
-    lead_table = read_table(con, leads, "leads", "leads")
-    require_columns(lead_table, (*LEAD_REQUIRED, *([cutoff] if cutoff else [])), leads_name)
     instants = ["created_at"] if model.inactivity_rules else []
     instants += [cutoff] if cutoff else []
-    if instants:
-        lead_table = normalise_timestamps(con, lead_table, instants, leads_name)
+    required = (*LEAD_REQUIRED, *([cutoff] if cutoff else []))
+    lead_table = stage(con, leads, "leads", leads_name, required, instants)
     _check_unique_ids(con, lead_table, leads_name)
     wanted = [f for f in DERIVED_FIELDS if f in model.lead_fields() or f in set(derived)]
     if wanted:
@@ -84,10 +99,8 @@ def load_inputs(
     event_table = None
     events_name = describe(events, "events") if events is not None else "events"
     if events is not None:
-        event_table = read_table(con, events, "events", "events")
-        require_columns(event_table, EVENT_REQUIRED, events_name)
-        event_table = normalise_timestamps(con, event_table, ["timestamp"], events_name)
-        event_table = expose_properties(event_table, model.event_properties())
+        event_table = stage(con, events, "events", events_name, EVENT_REQUIRED, ["timestamp"])
+        event_table = expose_properties(event_table, model.event_properties(), con.name)
         if "properties" not in event_table.columns:
             warnings += _absent(
                 model.event_properties(), event_table, events_name, "engagement rules"
@@ -95,6 +108,37 @@ def load_inputs(
     for warning in warnings:
         log.warning(warning)
     return Inputs(lead_table, event_table, leads_name, events_name, tuple(warnings))
+
+
+def stage(
+    con: Any,
+    source: Source,
+    role: str,
+    where: str,
+    required: Iterable[str],
+    timestamps: Iterable[str],
+) -> ir.Table:
+    """Read one input, check its columns and timestamps, and put it in the engine.
+
+    Files and in-memory tables are read and checked by DuckDB (the engine itself
+    or an embedded one, whose result is uploaded); a table name is read in place.
+    """
+    named = is_table_name(source) and (con.name != "duckdb" or str(source) in con.list_tables())
+    in_engine = con.name == "duckdb" or named
+    reader = con if in_engine else connect()
+    try:
+        if named:
+            table = engine_table(con, str(source), role)
+        else:
+            table = read_table(reader, source, role, role)
+        require_columns(table, required, where)
+        table = normalise_timestamps(reader, table, timestamps, where)
+        if in_engine:
+            return table
+        return upload(con, arrow_batches(reader, table), role)
+    finally:
+        if reader is not con:
+            reader.disconnect()
 
 
 def _absent(names: set[str], table: ir.Table, where: str, readers: str) -> list[str]:
@@ -137,7 +181,7 @@ def _check_unique_ids(con: Any, leads: ir.Table, where: str) -> None:
         )
 
 
-def expose_properties(events: ir.Table, names: Iterable[str]) -> ir.Table:
+def expose_properties(events: ir.Table, names: Iterable[str], engine: str = "duckdb") -> ir.Table:
     """Make every property the model reads a column (SPEC §2).
 
     A property can be a column or a key of a JSON ``properties`` column; a
@@ -152,7 +196,7 @@ def expose_properties(events: ir.Table, names: Iterable[str]) -> ir.Table:
         if props.type().is_struct():
             value = props[name] if name in props.type().names else ibis.null("string")
         else:
-            value = _json_text(props.cast("string"), f'$."{name}"')
+            value = _json_text(engine, props.cast("string"), name)
         if name in events.columns:
             column = Reading(events[name], name)
             value = column.present().ifelse(events[name].cast("string"), value.cast("string"))

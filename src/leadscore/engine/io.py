@@ -48,9 +48,21 @@ def _literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def connect(memory_limit: str | None = None, threads: int | None = None) -> Any:
-    """A DuckDB connection through ibis, in UTC, tuned for one big aggregation."""
-    con = ibis.duckdb.connect()
+def connect(
+    memory_limit: str | None = None, threads: int | None = None, database: str | None = None
+) -> Any:
+    """A DuckDB connection through ibis, in UTC, tuned for one big aggregation.
+
+    ``database``: a DuckDB file whose tables the inputs may name (default: in memory).
+    """
+    try:
+        con = ibis.duckdb.connect(database or ":memory:")
+    except duckdb.Error as exc:
+        raise LeadscoreError(
+            ErrorCode.UNREADABLE_FILE,
+            f"Cannot open the DuckDB database {database}: {str(exc).splitlines()[0]}",
+            hint="Check the --db path.",
+        ) from None
     raw = con.con
     raw.execute("SET TimeZone = 'UTC'")
     raw.execute("SET preserve_insertion_order = false")
@@ -184,14 +196,20 @@ def _check_parsed(
 
 
 def _first_rows(con: Any, table: ir.Table, value: str) -> Any:
-    """The first rows (1-based, in file order) where ``_problem`` holds; error path only."""
-    con.raw_sql("SET preserve_insertion_order = true")
+    """The first rows (1-based, in file order) where ``_problem`` holds; error path only.
+
+    Other engines than DuckDB have no file order: rows are numbered as they come.
+    """
+    ordered = con.name == "duckdb"
+    if ordered:
+        con.raw_sql("SET preserve_insertion_order = true")
     try:
         numbered = table.mutate(_row=ibis.row_number() + 1)
         bad = numbered.filter(numbered._problem).select("_row", value).order_by("_row")
         return con.to_pyarrow(bad.limit(_SHOWN_ROWS))
     finally:
-        con.raw_sql("SET preserve_insertion_order = false")
+        if ordered:
+            con.raw_sql("SET preserve_insertion_order = false")
 
 
 def write_table(con: Any, expr: ir.Table, out: str | Path, progress: Report | None = None) -> Path:
@@ -222,7 +240,28 @@ def write_table(con: Any, expr: ir.Table, out: str | Path, progress: Report | No
     return path
 
 
+def arrow_batches(con: Any, expr: ir.Table) -> Any:
+    """The rows of ``expr`` as an Arrow ``RecordBatchReader``, streamed from the engine.
+
+    For DuckDB this asks the connection directly: ibis 12 calls a cursor method
+    that DuckDB 2 no longer has.
+    """
+    if con.name != "duckdb":
+        return con.to_pyarrow_batches(expr)
+    con._run_pre_execute_hooks(expr)
+    return con.con.sql(con.compile(expr)).to_arrow_reader()
+
+
 def _write(con: Any, expr: ir.Table, tmp: Path, suffix: str, progress: Report | None) -> None:
+    if con.name != "duckdb":
+        # Other engines stream Arrow batches to an embedded DuckDB, which writes the file.
+        local = connect()
+        try:
+            local.con.register("results", arrow_batches(con, expr))
+            _write(local, local.table("results"), tmp, suffix, None)
+        finally:
+            local.disconnect()
+        return
     with watch(con, progress):
         if suffix == ".parquet":
             con.to_parquet(expr, tmp)

@@ -31,9 +31,24 @@ FALSE_TEXTS = ("false", "no", "0")
 _INTEGRAL_TEXT_LIMIT = 1e15  # below this an integral double prints exactly as an integer
 
 
-@ibis.udf.scalar.builtin(name="trim")
-def _trim_chars(value: str, characters: str) -> str:  # type: ignore[empty-body]
-    """The engine's two-argument TRIM."""
+_EDGE_SPACE = "^[ \t\r\n]+|[ \t\r\n]+$"  # a pattern every engine reads alike
+
+
+def double(value: float) -> ir.FloatingValue:
+    """A float64 constant that every engine types as a double.
+
+    ibis writes float literals bare (``2.0``), which PostgreSQL reads as NUMERIC
+    and Spark as DECIMAL; a cast from its exact text is a double everywhere.
+
+    >>> import ibis
+    >>> print(ibis.to_sql(ibis.table({"a": "int64"}, name="t").select(x=double(0.1)),
+    ...       dialect="postgres"))
+    SELECT
+      CAST('0.1' AS DOUBLE PRECISION) AS "x"
+    FROM "t" AS "t0"
+    """
+    result: ir.FloatingValue = ibis.literal(repr(float(value))).cast("float64")
+    return result
 
 
 def trim(value: ir.StringValue) -> ir.StringValue:
@@ -41,12 +56,13 @@ def trim(value: ir.StringValue) -> ir.StringValue:
 
     Engines trim a character set slowly (DuckDB: ~10x a plain scan), and almost no
     value needs it, so only values whose first or last character is one of those
-    are trimmed.
+    are trimmed. Engines name a two-argument trim differently; a regular
+    expression reads the same on all of them.
     """
     edges = functools.reduce(
         operator.or_, [value.startswith(c) | value.endswith(c) for c in _TRIMMED_CHARS]
     )
-    result: ir.StringValue = edges.ifelse(_trim_chars(value, TRIMMED), value)
+    result: ir.StringValue = edges.ifelse(value.re_replace(_EDGE_SPACE, ""), value)
     return result
 
 

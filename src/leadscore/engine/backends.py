@@ -1,0 +1,178 @@
+"""The engines a model runs on: embedded DuckDB, PostgreSQL and Spark (DESIGN.md).
+
+The compiled query is the same ibis expression everywhere; what differs is how
+to connect, how files reach the engine and how results leave it:
+
+- files are read and checked by an embedded DuckDB (CSV sniffing, timestamps
+  with row numbers in errors), then uploaded to the engine as a temporary table;
+- a source that is not a file names a table already in the engine's database;
+- results stream back in Arrow batches and are written locally, atomically.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import sys
+import tempfile
+import uuid
+import warnings
+from pathlib import Path
+from typing import Any, Literal, get_args
+
+import ibis
+import ibis.expr.types as ir
+import pyarrow as pa
+import pyarrow.csv as pa_csv
+
+from leadscore.errors import ErrorCode, LeadscoreError
+
+Engine = Literal["duckdb", "postgres", "spark"]
+ENGINES: tuple[str, ...] = get_args(Engine)
+DEFAULT_POSTGRES = "postgresql://postgres@127.0.0.1:5432/postgres"
+SPARK_LOCAL = "local[*]"
+
+
+def check_engine(engine: str) -> Engine:
+    """The engine's name, or a clear error."""
+    if engine not in ENGINES:
+        raise LeadscoreError(
+            ErrorCode.BAD_ARGUMENT,
+            f"Unknown engine {engine!r}.",
+            hint=f"Use --engine with one of {', '.join(ENGINES)}.",
+        )
+    return engine  # type: ignore[return-value]
+
+
+def connect_engine(engine: str, db: str | None = None, memory_limit: str | None = None) -> Any:
+    """An ibis connection to ``engine``; ``db`` is its URL (a file for DuckDB).
+
+    PostgreSQL: ``postgresql://user@host:port/database``. Spark: a master URL
+    (``spark://host:7077``; default ``local[*]``, in this process).
+    """
+    from leadscore.engine.io import connect
+
+    name = check_engine(engine)
+    if name == "duckdb":
+        return connect(memory_limit, database=db)
+    if name == "postgres":
+        return _connect_postgres(db or DEFAULT_POSTGRES)
+    return _connect_spark(db or SPARK_LOCAL, memory_limit)
+
+
+def _connect_postgres(url: str) -> Any:
+    try:
+        con = ibis.connect(url if "://" in url else f"postgresql://{url}")
+    except Exception as exc:
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise LeadscoreError(
+            ErrorCode.ENGINE_UNREACHABLE,
+            f"Cannot connect to PostgreSQL at {_safe_url(url)}: {reason}",
+            hint="Check the --db URL (postgresql://user:password@host:port/database) and "
+            "that the server is running and accepts connections.",
+        ) from None
+    con.raw_sql("SET TIME ZONE 'UTC'").close()
+    return con
+
+
+def _connect_spark(master: str, memory_limit: str | None) -> Any:
+    # Spark's Python workers must run this interpreter (it has the same packages).
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    # pyspark 4.0 still passes copy= to pandas 3; users need not see it.
+    warnings.filterwarnings("ignore", message="The copy keyword is deprecated")
+    try:
+        from pyspark.sql import SparkSession
+
+        builder = (
+            SparkSession.builder.master(master)
+            .appName("leadscore")
+            .config("spark.sql.session.timeZone", "UTC")
+            .config("spark.ui.enabled", "false")
+            .config("spark.ui.showConsoleProgress", "false")
+            .config("spark.sql.shuffle.partitions", str(2 * (os.cpu_count() or 1)))
+            .config("spark.sql.warehouse.dir", tempfile.gettempdir() + "/leadscore-spark")
+        )
+        if memory_limit:
+            builder = builder.config("spark.driver.memory", memory_limit.replace("B", ""))
+        session = builder.getOrCreate()
+        session.sparkContext.setLogLevel("ERROR")
+    except Exception as exc:
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise LeadscoreError(
+            ErrorCode.ENGINE_UNREACHABLE,
+            f"Cannot start Spark with master {master!r}: {reason}",
+            hint="Spark needs Java 17 (`java -version`); check the spark:// URL.",
+        ) from None
+    return ibis.pyspark.connect(session)
+
+
+def _safe_url(url: str) -> str:
+    """The URL without its password, for messages."""
+    if "@" not in url or "://" not in url:
+        return url
+    scheme, rest = url.split("://", 1)
+    credentials, host = rest.rsplit("@", 1)
+    user = credentials.split(":", 1)[0]
+    return f"{scheme}://{user}@{host}"
+
+
+def is_table_name(source: object) -> bool:
+    """A source naming a table in the engine: text that is not an existing file."""
+    if not isinstance(source, str | Path):
+        return False
+    path = Path(source)
+    return not path.suffix and not path.exists()
+
+
+def engine_table(con: Any, name: str, role: str) -> ir.Table:
+    """A table already in the engine's database (``schema.table`` allowed)."""
+    database, _, table = str(name).rpartition(".")
+    try:
+        return con.table(table, database=database or None)
+    except Exception as exc:
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise LeadscoreError(
+            ErrorCode.UNREADABLE_FILE,
+            f"The {role} table {name!r} cannot be read in {con.name}: {reason}",
+            hint="Check the table name (schema.table) and your rights on it; files need "
+            "an extension (.csv, .parquet, .jsonl).",
+        ) from None
+
+
+def upload(con: Any, data: pa.RecordBatchReader, role: str) -> ir.Table:
+    """Copy checked input data into a temporary table of the engine."""
+    name = f"leadscore_{role}_{uuid.uuid4().hex[:12]}"
+    if con.name == "pyspark":
+        con._session.createDataFrame(data.read_all()).createOrReplaceTempView(name)
+        return con.table(name)
+    if con.name == "postgres":
+        return _copy_to_postgres(con, data, name)
+    return con.create_table(name, data.read_all(), temp=True)
+
+
+def _copy_to_postgres(con: Any, data: pa.RecordBatchReader, name: str) -> ir.Table:
+    """``COPY ... FROM STDIN`` in CSV, batch by batch: fast, and nothing held whole.
+
+    Columns without a type (all null) become text. In PostgreSQL's CSV an unquoted
+    empty field is NULL and ``""`` an empty string, as pyarrow writes them.
+    """
+    fields = [pa.field(f.name, pa.string()) if pa.types.is_null(f.type) else f for f in data.schema]
+    schema = ibis.Schema.from_pyarrow(pa.schema(fields))
+    target = pa.schema(fields)
+    con.create_table(name, schema=schema, temp=True)
+    columns = ", ".join('"' + f.name.replace('"', '""') + '"' for f in fields)
+    options = pa_csv.WriteOptions(include_header=False)
+    with con.con.cursor() as cursor, con.con.transaction():
+        quoted = '"' + name + '"'
+        with cursor.copy(f"COPY {quoted} ({columns}) FROM STDIN (FORMAT csv)") as copy:
+            for batch in data:
+                buffer = io.BytesIO()
+                pa_csv.write_csv(batch.cast(target), buffer, options)
+                copy.write(buffer.getvalue())
+    return con.table(name)
+
+
+def release(con: Any) -> None:
+    """Close a connection; a local Spark session stays up for the next job."""
+    if con.name != "pyspark":
+        con.disconnect()

@@ -1,0 +1,37 @@
+"""The engine matrix: tests using the ``engine`` fixture run once per engine (DESIGN.md).
+
+A module opts in with ``pytestmark = pytest.mark.usefixtures("engine")``.
+
+DuckDB is embedded; PostgreSQL is the server at ``LEADSCORE_TEST_PG_URL``
+(default ``postgresql://postgres@127.0.0.1:5432/test``); Spark runs locally (Java 17).
+No engine is skipped: a missing one fails its tests, with CI=true or without.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+
+import support
+
+ENGINES = ("duckdb", "postgres", "spark")
+PG_URL = os.environ.get("LEADSCORE_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
+DATABASES = {"duckdb": None, "postgres": PG_URL, "spark": "local[2]"}
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "engine" in metafunc.fixturenames:
+        metafunc.parametrize("engine", ENGINES, indirect=True)
+
+
+@pytest.fixture
+def engine(request: pytest.FixtureRequest) -> Iterator[str]:
+    """Run the test on one engine: ``support.score_rows`` and friends use it."""
+    name: str = request.param
+    token = support.ENGINE.set((name, DATABASES[name]))
+    try:
+        yield name
+    finally:
+        support.ENGINE.reset(token)
