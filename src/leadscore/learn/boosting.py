@@ -18,7 +18,10 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin  # type: ignore[import-untyped]
 from sklearn.linear_model import LogisticRegression  # type: ignore[import-untyped]
 from sklearn.model_selection import StratifiedKFold, StratifiedShuffleSplit  # type: ignore[import-untyped]
-from sklearn.utils.multiclass import check_classification_targets  # type: ignore[import-untyped]
+from sklearn.utils.multiclass import (  # type: ignore[import-untyped]
+    check_classification_targets,
+    type_of_target,
+)
 from sklearn.utils.validation import check_is_fitted, validate_data  # type: ignore[import-untyped]
 
 _HELD_OUT = 0.1
@@ -126,13 +129,7 @@ class BoostedClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
     def fit(self, X: Any, y: Any) -> BoostedClassifier:
         """Train one booster per inner fold and calibrate on their held-out margins."""
         X, y = validate_data(self, X, y, ensure_all_finite="allow-nan", dtype=np.float64)
-        check_classification_targets(y)
-        self.classes_ = np.unique(y)
-        if len(self.classes_) != 2:
-            raise ValueError(
-                f"BoostedClassifier needs exactly 2 classes in y, got {len(self.classes_)} "
-                "class(es)."
-            )
+        self.classes_ = binary_classes(y)
         target = (y == self.classes_[1]).astype(np.int64)
         params = self._params(len(target))
         categorical = list(self.categorical_features)
@@ -171,6 +168,12 @@ class BoostedClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         return self
 
     def decision_function(self, X: Any) -> np.ndarray:
+        """Calibrated log-odds of the positive class."""
+        check_is_fitted(self)
+        result: np.ndarray = self.slope_ * self.margin(X) + self.intercept_
+        return result
+
+    def margin(self, X: Any) -> np.ndarray:
         """The boosters' mean margin (log-odds before calibration)."""
         check_is_fitted(self)
         X = validate_data(self, X, reset=False, ensure_all_finite="allow-nan", dtype=np.float64)
@@ -181,12 +184,12 @@ class BoostedClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
 
     def predict_proba(self, X: Any) -> np.ndarray:
         """Calibrated probabilities of both classes."""
-        positive = self.calibrate(self.decision_function(X))
+        positive = _sigmoid(self.decision_function(X))
         return np.column_stack([1.0 - positive, positive])
 
     def predict(self, X: Any) -> np.ndarray:
         """The more likely class of each row."""
-        positive = self.predict_proba(X)[:, 1] >= 0.5
+        positive = self.decision_function(X) > 0
         result: np.ndarray = self.classes_[positive.astype(int)]
         return result
 
@@ -230,6 +233,20 @@ class BoostedClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         model.metrics_ = {k: float(v) for k, v in data["metrics"].items()}
         model.boosters_ = [lgb.Booster(model_str=text) for text in data["boosters"]]
         return model
+
+
+def binary_classes(y: np.ndarray) -> np.ndarray:
+    """The two classes of a binary target, or the error scikit-learn's checks expect."""
+    check_classification_targets(y)
+    kind = type_of_target(y, input_name="y", raise_unknown=True)
+    if kind != "binary":
+        raise ValueError(
+            f"Only binary classification is supported. The type of the target is {kind}."
+        )
+    result: np.ndarray = np.unique(y)
+    if len(result) < 2:
+        raise ValueError(f"Learning needs samples of 2 classes; got 1 class ({result[0]!r} only).")
+    return result
 
 
 def _sigmoid(z: np.ndarray) -> np.ndarray:

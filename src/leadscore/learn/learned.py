@@ -78,7 +78,7 @@ class Learned:
             cutoff=cutoff,
         )
         X = self.design(pit.leads, pit.engagement, where)
-        margin = self.booster.decision_function(X)
+        margin = self.booster.margin(X)
         probability = self.booster.calibrate(margin)
         rank = np.searchsorted(self.percentiles, probability, side="right")
         score = np.clip(rank - 1, 0, 100).astype(np.int64)

@@ -16,10 +16,10 @@ from typing import Any
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin  # type: ignore[import-untyped]
 from sklearn.linear_model import LogisticRegression  # type: ignore[import-untyped]
-from sklearn.utils.multiclass import check_classification_targets  # type: ignore[import-untyped]
 from sklearn.utils.validation import check_is_fitted, validate_data  # type: ignore[import-untyped]
 
 from leadscore.learn.binning import Bins, fit_bins
+from leadscore.learn.boosting import binary_classes
 
 
 class Scorecard(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
@@ -81,12 +81,7 @@ class Scorecard(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
     def fit(self, X: Any, y: Any) -> Scorecard:
         """Bin every feature, weigh the bins, and round them to points."""
         X, y = validate_data(self, X, y, ensure_all_finite="allow-nan", dtype=np.float64)
-        check_classification_targets(y)
-        self.classes_ = np.unique(y)
-        if len(self.classes_) != 2:
-            raise ValueError(
-                f"Scorecard needs exactly 2 classes in y, got {len(self.classes_)} class(es)."
-            )
+        self.classes_ = binary_classes(y)
         target = (y == self.classes_[1]).astype(np.float64)
         categorical = set(self.categorical_features)
         self.bins_ = [
@@ -115,7 +110,7 @@ class Scorecard(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
             # A bin no training lead fell in (missing, unseen) gets no points: no evidence.
             points = np.where(seen, np.rint(self.scale_ * (values - base)), 0)
             self.points_.append(points.astype(np.int64))
-        totals = self.decision_function(X).reshape(-1, 1)
+        totals = self.points(X).reshape(-1, 1)
         link = LogisticRegression(C=1e4, max_iter=1000).fit(totals, target)
         self.slope_ = float(link.coef_[0][0])
         self.intercept_ = float(link.intercept_[0])
@@ -131,7 +126,7 @@ class Scorecard(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         X = validate_data(self, X, reset=False, ensure_all_finite="allow-nan", dtype=np.float64)
         return np.column_stack([b.assign(X[:, j]) for j, b in enumerate(self.bins_)])
 
-    def decision_function(self, X: Any) -> np.ndarray:
+    def points(self, X: Any) -> np.ndarray:
         """Each row's total points."""
         index = self.bin_indices(X)
         totals = np.zeros(len(index))
@@ -139,15 +134,20 @@ class Scorecard(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
             totals += points[index[:, j]]
         return totals
 
+    def decision_function(self, X: Any) -> np.ndarray:
+        """Log-odds of the positive class, from the total points."""
+        check_is_fitted(self)
+        result: np.ndarray = self.slope_ * self.points(X) + self.intercept_
+        return result
+
     def predict_proba(self, X: Any) -> np.ndarray:
         """Probabilities from the total points, through a fitted logistic link."""
-        totals = self.decision_function(X)
-        positive = 1.0 / (1.0 + np.exp(-(self.slope_ * totals + self.intercept_)))
+        positive = 1.0 / (1.0 + np.exp(-self.decision_function(X)))
         return np.column_stack([1.0 - positive, positive])
 
     def predict(self, X: Any) -> np.ndarray:
         """The more likely class of each row."""
-        positive = self.predict_proba(X)[:, 1] >= 0.5
+        positive = self.decision_function(X) > 0
         result: np.ndarray = self.classes_[positive.astype(int)]
         return result
 
