@@ -119,11 +119,13 @@ def point_in_time(
 def engagement_features(types: list[str]) -> list[Feature]:
     """Counts in each window and days since the latest event, per type and for any type.
 
+    "Any type" is left out when there is only one type: it would repeat it.
+
     >>> [f.name for f in engagement_features(["demo"])][:3]
     ['demo:7d', 'demo:30d', 'demo:90d']
     """
     features: list[Feature] = []
-    for event in [*types, ANY_EVENT] if types else []:
+    for event in [*types, ANY_EVENT] if len(types) > 1 else types:
         label = "any_event" if event == ANY_EVENT else event
         for window in WINDOWS:
             span = f"{window:g}d" if window else "all"
