@@ -12,6 +12,8 @@ import typer
 import leadscore
 from leadscore.cli.shell import (
     AsOfOpt,
+    DbOpt,
+    EngineOpt,
     EventsOpt,
     JsonOpt,
     LeadsOpt,
@@ -33,9 +35,19 @@ app = commands()
 def score(
     model: ModelOpt,
     leads: LeadsOpt,
-    out_path: Annotated[Path, typer.Option("--out", "-o", help="Output: .csv, .parquet, .json.")],
+    out_path: Annotated[
+        Path,
+        typer.Option(
+            "--out",
+            "-o",
+            help="Output: .csv, .parquet, .json, .jsonl; with --engine postgres or spark "
+            "(or --db FILE.duckdb), a name without extension is a table, replaced atomically.",
+        ),
+    ],
     events: EventsOpt = None,
     as_of: AsOfOpt = None,
+    engine: EngineOpt = "duckdb",
+    db: DbOpt = None,
     explain: Annotated[
         bool, typer.Option("--explain", help="Add one column per rule with its points.")
     ] = False,
@@ -55,6 +67,8 @@ def score(
                 events,
                 out_path,
                 as_of=as_of,
+                engine=engine,
+                db=db,
                 memory_limit=memory_limit,
                 explain=explain,
                 progress=report,
@@ -70,6 +84,8 @@ def explain(
     lead: Annotated[str, typer.Option("--lead", help="The lead_id to explain.")],
     events: EventsOpt = None,
     as_of: AsOfOpt = None,
+    engine: EngineOpt = "duckdb",
+    db: DbOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """The points of one lead, rule by rule.
@@ -77,7 +93,17 @@ def explain(
     Example: leadscore explain -m model.yaml -l leads.csv -e events.parquet --lead L00042
     """
     with working("Scoring…"):
-        result = run(lambda: leadscore.explain(model, leads, events, lead, as_of))
+        result = run(
+            lambda: leadscore.explain(
+                model,
+                leads,
+                events,
+                lead,
+                as_of,
+                engine=engine,
+                db=db,
+            )
+        )
     if as_json:
         print(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
     else:
@@ -99,6 +125,8 @@ def top(
     out_path: Annotated[
         Path | None, typer.Option("--out", "-o", help="Also write the list to a file.")
     ] = None,
+    engine: EngineOpt = "duckdb",
+    db: DbOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """The list for sales this morning: best leads first, with what changed.
@@ -108,7 +136,19 @@ def top(
     from leadscore.top import top as top_leads
 
     with working("Scoring…"):
-        table = run(lambda: top_leads(model, leads, events, as_of, n=n, stage=stage, since=since))
+        table = run(
+            lambda: top_leads(
+                model,
+                leads,
+                events,
+                as_of,
+                n=n,
+                stage=stage,
+                since=since,
+                engine=engine,
+                db=db,
+            )
+        )
     if out_path is not None:
         write_arrow(table, out_path)
     if as_json:
@@ -127,6 +167,8 @@ def accounts(
         Path | None, typer.Option("--out", "-o", help="Output: .csv, .parquet, .json.")
     ] = None,
     n: Annotated[int, typer.Option("-n", "--limit", min=1, help="Accounts to show.")] = 20,
+    engine: EngineOpt = "duckdb",
+    db: DbOpt = None,
 ) -> None:
     """Account roll-up: the sum of each account's top lead scores, engaged leads, members.
 
@@ -136,9 +178,19 @@ def accounts(
 
     with working("Scoring…"):
         if out_path is not None:
-            path = run(lambda: rollup(model, leads, events, as_of, out=out_path))
+            path = run(
+                lambda: rollup(
+                    model,
+                    leads,
+                    events,
+                    as_of,
+                    out=out_path,
+                    engine=engine,
+                    db=db,
+                )
+            )
             err.print(f"Wrote {path}", highlight=False)
             return
-        table = run(lambda: rollup(model, leads, events, as_of))
+        table = run(lambda: rollup(model, leads, events, as_of, engine=engine, db=db))
     assert isinstance(table, pa.Table)
     out.print(leads_table(table.slice(0, n), title="Accounts"))

@@ -15,6 +15,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 
+from leadscore.engine.backends import Engine
 from leadscore.errors import ErrorCode, LeadscoreError
 
 out = Console()
@@ -31,6 +32,22 @@ AsOfOpt = Annotated[
     typer.Option("--as-of", help="Score as of this instant (ISO 8601; default: now, UTC)."),
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+EngineOpt = Annotated[
+    Engine,
+    typer.Option(
+        "--engine",
+        help="Where the query runs: duckdb (embedded), postgres or spark. Files are "
+        "uploaded; a name without extension is a table there.",
+    ),
+]
+DbOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--db",
+        help="postgresql://user@host:port/db, a Spark master (spark://host:7077, "
+        "default local[*]) or a DuckDB file.",
+    ),
+]
 
 
 def commands() -> typer.Typer:

@@ -176,3 +176,57 @@ def release(con: Any) -> None:
     """Close a connection; a local Spark session stays up for the next job."""
     if con.name != "pyspark":
         con.disconnect()
+
+
+def writes_tables(con: Any) -> bool:
+    """Whether results can go to a table that outlives the job (not in-memory DuckDB)."""
+    if con.name != "duckdb":
+        return True
+    files = con.con.execute("SELECT path FROM duckdb_databases() WHERE NOT internal").fetchall()
+    return any(path for (path,) in files)
+
+
+def write_engine_table(con: Any, expr: ir.Table, name: str) -> str:
+    """Replace table ``name`` with the rows of ``expr``; readers never see half of it.
+
+    The rows go to a new table first; the old one is swapped out only when they
+    are all there (in one transaction on PostgreSQL and DuckDB).
+    """
+    database, _, table = name.rpartition(".")
+    staging = f"{table}__leadscore_{uuid.uuid4().hex[:8]}"
+    quote = "`" if con.name == "pyspark" else '"'
+
+    def quoted(identifier: str) -> str:
+        return quote + identifier.replace(quote, quote * 2) + quote
+
+    prefix = f"{quoted(database)}." if database else ""
+    target, new = prefix + quoted(table), prefix + quoted(staging)
+    try:
+        if con.name == "duckdb":  # ibis 12 fetches through a method DuckDB 2 lacks
+            con._run_pre_execute_hooks(expr)
+            con.con.execute(f"CREATE TABLE {new} AS {con.compile(expr)}")
+        else:
+            con.create_table(staging, expr, database=database or None)
+    except Exception as exc:
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise LeadscoreError(
+            ErrorCode.BAD_ARGUMENT,
+            f"Cannot write the results to table {name!r} in {con.name}: {reason}",
+            hint="Check the schema name and your rights to create tables there.",
+        ) from None
+    swap = [f"DROP TABLE IF EXISTS {target}", f"ALTER TABLE {new} RENAME TO {quoted(table)}"]
+    if con.name == "pyspark":
+        swap[1] = f"ALTER TABLE {new} RENAME TO {target}"  # Spark wants the full name
+        for statement in swap:
+            con._session.sql(statement)
+    elif con.name == "postgres":
+        with con.con.transaction(), con.con.cursor() as cursor:
+            for statement in swap:
+                cursor.execute(statement)
+    else:
+        con.con.execute("BEGIN TRANSACTION")
+        for statement in swap:
+            con.con.execute(statement)
+        con.con.execute("COMMIT")
+    return name
+

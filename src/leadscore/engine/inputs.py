@@ -123,7 +123,7 @@ def stage(
     Files and in-memory tables are read and checked by DuckDB (the engine itself
     or an embedded one, whose result is uploaded); a table name is read in place.
     """
-    named = is_table_name(source) and (con.name != "duckdb" or str(source) in con.list_tables())
+    named = is_table_name(source) and (con.name != "duckdb" or _duckdb_has(con, str(source)))
     in_engine = con.name == "duckdb" or named
     reader = con if in_engine else connect()
     try:
@@ -135,10 +135,28 @@ def stage(
         table = normalise_timestamps(reader, table, timestamps, where)
         if in_engine:
             return table
-        return upload(con, arrow_batches(reader, table), role)
+        # Nested values (a JSON ``properties`` read as a struct) travel as JSON text.
+        nested = {
+            c: table[c].cast("json").cast("string")
+            for c in table.columns
+            if table[c].type().is_nested()
+        }
+        return upload(con, arrow_batches(reader, table.mutate(**nested)), role)
     finally:
         if reader is not con:
             reader.disconnect()
+
+
+def _duckdb_has(con: Any, name: str) -> bool:
+    """Whether a DuckDB database has this table or view (ibis 12's list_tables fails on
+    DuckDB 2)."""
+    schema, _, table = name.rpartition(".")
+    found = con.con.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = ? "
+        "AND (? = '' OR table_schema = ?)",
+        [table, schema, schema],
+    ).fetchall()
+    return bool(found[0][0])
 
 
 def _absent(names: set[str], table: ir.Table, where: str, readers: str) -> list[str]:

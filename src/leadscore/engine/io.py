@@ -19,6 +19,7 @@ import duckdb
 import ibis
 import ibis.expr.types as ir
 
+from leadscore.engine.backends import write_engine_table, writes_tables
 from leadscore.engine.progress import Report, watch
 from leadscore.errors import ErrorCode, Issue, LeadscoreError
 
@@ -213,14 +214,22 @@ def _first_rows(con: Any, table: ir.Table, value: str) -> Any:
 
 
 def write_table(con: Any, expr: ir.Table, out: str | Path, progress: Report | None = None) -> Path:
-    """Write ``expr`` to ``out`` by extension, atomically (temp file, then rename)."""
+    """Write ``expr`` to ``out`` by extension, atomically (temp file, then rename).
+
+    A name without extension is a table of the engine's database (not of an
+    in-memory DuckDB), replaced atomically.
+    """
     path = Path(out)
     suffix = path.suffix.lower()
+    if not suffix and writes_tables(con):
+        write_engine_table(con, expr, str(out))
+        return path
     if suffix not in WRITABLE:
         raise LeadscoreError(
             ErrorCode.BAD_ARGUMENT,
             f"Cannot write {path}: unknown extension {path.suffix!r}.",
-            hint=f"Use one of {', '.join(WRITABLE)}.",
+            hint=f"Use one of {', '.join(WRITABLE)}; a name without extension writes a "
+            "table with --engine postgres or spark, or with --db FILE.duckdb.",
         )
     directory = path.parent if str(path.parent) else Path(".")
     if not directory.is_dir():
