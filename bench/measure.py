@@ -3,7 +3,7 @@
 Every measurement runs in a fresh wrapper process (WRAPPER), so that the peak RSS is
 that command's alone: the wrapper reports the largest ru_maxrss of its waited-for
 children (exact for a one-process engine such as DuckDB or Polars) and, sampled every
-50 ms, the summed RSS of its whole process tree, which also catches a JVM that Spark
+100 ms, the summed RSS of its whole process tree, which also catches a JVM that Spark
 starts and never waits for. The peak is the larger of the two. A PostgreSQL server's
 processes are not in the tree: the PostgreSQL reference reports its backend's peak
 itself (`server_peak`).
@@ -52,7 +52,7 @@ def sample():
     global tree_peak
     while not stop.is_set():
         tree_peak = max(tree_peak, tree_rss_kib(proc.pid))
-        stop.wait(0.05)
+        stop.wait(0.1)
 
 sampler = threading.Thread(target=sample, daemon=True)
 sampler.start()

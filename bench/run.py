@@ -15,7 +15,8 @@ under its own wrapper (bench/measure.py) so that peak RSS is that command's alon
   leadscore's in-process time <= 0.8x Polars';
 - PostgreSQL and Spark, at the small and medium sizes: the hand-written query of
   each (bench/reference_postgres.sql, reference_spark.sql; loading timed apart) and
-  `leadscore score --engine postgres|spark` once leadscore has that option;
+  leadscore on that engine: `leadscore score --engine postgres|spark` when the
+  command has the option, `leadscore.score_file(engine=...)` when the API has it;
 - growth: events/s per size, and how time grows from the smallest to the largest
   size measured (log-log slope: 1.0 is linear);
 - cores: the largest size measured with DuckDB on 1 core (`taskset`, threads 1) and
@@ -75,21 +76,30 @@ if threads:
         return connect(database, read_only, {**(config or {}), "threads": int(threads)}, **kwargs)
     duckdb.connect = connect_with_threads
 import leadscore
-model, leads, events, out, as_of, memory_limit = sys.argv[1:7]
+model, leads, events, out, as_of, memory_limit, *engine = sys.argv[1:]
 m = leadscore.load_model(model)
+on = {"engine": engine[0], "db": engine[1] or None} if engine else {}
 start = time.perf_counter()
-leadscore.score_file(m, leads, events, out, as_of=as_of, memory_limit=memory_limit or None)
+leadscore.score_file(m, leads, events, out, as_of=as_of, memory_limit=memory_limit or None, **on)
 print(json.dumps({"seconds": time.perf_counter() - start}))
 """
 
-API_CHECK = "import leadscore; leadscore.load_model; leadscore.score_file"
+# prints the engines score_file takes (its `engine` parameter), or nothing
+API_CHECK = """
+import inspect, typing, leadscore
+leadscore.load_model
+parameter = inspect.signature(leadscore.score_file).parameters.get("engine")
+if parameter is not None:
+    hint = typing.get_type_hints(leadscore.score_file).get("engine")
+    print(",".join(typing.get_args(hint)) or "duckdb")
+"""
 
 
 @dataclass
 class SizeResult:
     """Every run of one size, by side: reference, command, api, polars, limited,
-    limited_reference, postgres_reference, postgres_command, spark_reference,
-    spark_command."""
+    limited_reference, and for postgres and spark: <engine>_reference,
+    <engine>_command, <engine>_api."""
 
     size: str
     events: int
@@ -115,6 +125,7 @@ class Leadscore:
     command: list[str] | None
     api: bool
     engines: tuple[str, ...]
+    api_engines: tuple[str, ...] = ()
     why: list[str] = field(default_factory=list)
 
 
@@ -168,6 +179,7 @@ def find_leadscore() -> Leadscore:
         [sys.executable, "-c", API_CHECK], check=False, capture_output=True, text=True
     )
     found.api = check.returncode == 0
+    found.api_engines = tuple(e for e in check.stdout.strip().split(",") if e)
     if not found.api:
         last = check.stderr.strip().splitlines()[-1:] or ["no output"]
         found.why.append(f"`import leadscore` fails: {last[0]}")
@@ -208,9 +220,13 @@ def cli_argv(
     return argv
 
 
-def api_argv(model: Path, folder: Path, out: Path, limit: str | None) -> list[str]:
+def api_argv(
+    model: Path, folder: Path, out: Path, limit: str | None, engine: str = "duckdb"
+) -> list[str]:
     leads, events = folder / "leads.parquet", folder / "events.parquet"
     args = [str(model), str(leads), str(events), str(out), AS_OF, limit or ""]
+    if engine != "duckdb":
+        args += [engine, PG_URL if engine == "postgres" else ""]
     return [sys.executable, "-c", API_CALL, *args]
 
 
@@ -299,9 +315,15 @@ def bench_servers(
                 for _ in range(SERVER_REPETITIONS)
             ]
             result.runs[f"{engine}_command"] = best(runs)
-        else:
+        if found.api and engine in found.api_engines:
+            out = results / f"{engine}-api.parquet"
+            argv = api_argv(model, folder, out, None, engine)
+            what = f"leadscore.score_file(engine={engine!r})"
+            runs = [measure(argv, what, out) for _ in range(SERVER_REPETITIONS)]
+            result.runs[f"{engine}_api"] = best(runs)
+        if f"{engine}_command" not in result.runs and f"{engine}_api" not in result.runs:
             result.notes.append(
-                f"{engine}: leadscore has no --engine {engine} yet; the hand-written "
+                f"{engine}: leadscore cannot score on {engine} yet; the hand-written "
                 "query is shown alone"
             )
 
