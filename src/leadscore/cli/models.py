@@ -1,4 +1,4 @@
-"""Model-file commands: validate, schema, init (SPEC §4)."""
+"""Model-file commands: validate, schema, init, sql (SPEC §4)."""
 
 from __future__ import annotations
 
@@ -10,8 +10,9 @@ from typing import Annotated
 import typer
 
 from leadscore import model as model_file
-from leadscore.cli.shell import commands, err, fail, out
+from leadscore.cli.shell import commands, err, fail, out, run
 from leadscore.errors import LeadscoreError
+from leadscore.sql import Dialect, scoring_sql
 
 app = commands()
 
@@ -73,3 +74,40 @@ def init(
         f"Wrote {out_path} ({template}). Check it with: leadscore validate {out_path}",
         highlight=False,
     )
+
+
+@app.command()
+def sql(
+    model: Annotated[Path, typer.Option("--model", "-m", help="Model file (YAML or JSON).")],
+    dialect: Annotated[
+        Dialect, typer.Option("--dialect", help="duckdb, postgres, spark, snowflake or bigquery.")
+    ] = "duckdb",
+    leads: Annotated[str, typer.Option("--leads-table", help="The leads table.")] = "leads",
+    events: Annotated[str, typer.Option("--events-table", help="The events table.")] = "events",
+    as_of: Annotated[
+        str,
+        typer.Option("--as-of", help="T: 'now' (when the query runs, default) or an instant."),
+    ] = "now",
+    event_id: Annotated[
+        bool, typer.Option("--event-id", help="The events table has event_id: count once.")
+    ] = False,
+    explain: Annotated[
+        bool, typer.Option("--explain", help="Add one column per rule with its points.")
+    ] = False,
+) -> None:
+    """Print the scoring SQL, to schedule in a warehouse or dbt.
+
+    Example: leadscore sql -m model.yaml --dialect snowflake > score_leads.sql
+    """
+    text = run(
+        lambda: scoring_sql(
+            model,
+            dialect,
+            leads=leads,
+            events=events,
+            as_of=as_of,
+            event_id=event_id,
+            explain=explain,
+        )
+    )
+    sys.stdout.write(text)

@@ -64,13 +64,14 @@ def compile_model(
     model: Model,
     leads: ir.Table,
     events: ir.Table | None,
-    as_of: datetime,
+    as_of: datetime | ir.TimestampScalar,
     cutoff: str | None = None,
 ) -> Compiled:
     """Build the scoring query of ``model`` over ``leads`` and ``events`` as of ``as_of``.
 
     ``leads`` must already carry the derived fields the model reads; ``as_of`` is a
-    naive UTC datetime. With ``cutoff``, each lead is scored as of the instant in
+    naive UTC datetime, or an expression such as ``ibis.now()`` (for SQL that runs
+    later, as of the moment it runs). With ``cutoff``, each lead is scored as of the instant in
     that (naive UTC timestamp) lead column, or ``as_of`` where it is null: one query
     then serves point-in-time features and backtests. Nothing is executed here.
     """
@@ -113,9 +114,11 @@ KeyFn = Callable[[ir.Column], ir.Value]
 Contributions = Callable[[ir.Table], dict[str, ir.FloatingValue]]
 
 
-def _instant(leads: ir.Table, as_of: datetime, cutoff: str | None) -> ir.TimestampValue:
-    """Each lead's T: one literal, or the lead's cut-off falling back to ``as_of``."""
-    T = ibis.literal(as_of, type="timestamp")
+def _instant(
+    leads: ir.Table, as_of: datetime | ir.TimestampScalar, cutoff: str | None
+) -> ir.TimestampValue:
+    """Each lead's T: one instant, or the lead's cut-off falling back to ``as_of``."""
+    T = ibis.literal(as_of, type="timestamp") if isinstance(as_of, datetime) else as_of
     if cutoff is None:
         return T
     return leads[cutoff].cast("timestamp").fill_null(T)
@@ -132,7 +135,11 @@ def _key_function(leads: ir.Table, events: ir.Table | None) -> KeyFn:
 
 
 def _join_events(
-    model: Model, table: ir.Table, events: ir.Table | None, as_of: datetime | None, key: KeyFn
+    model: Model,
+    table: ir.Table,
+    events: ir.Table | None,
+    as_of: datetime | ir.TimestampScalar | None,
+    key: KeyFn,
 ) -> tuple[ir.Table, Contributions]:
     """Left-join the per-lead event aggregates; return the rule-contribution builder.
 

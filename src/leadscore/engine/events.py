@@ -134,13 +134,14 @@ def first_copies(events: ir.Table) -> ir.Table:
 
 def prepare_events(
     events: ir.Table,
-    as_of: datetime | ir.Table,
+    as_of: datetime | ir.TimestampScalar | ir.Table,
     key: Callable[[ir.Column], ir.Value],
     model: Model,
 ) -> ir.Table:
     """De-duplicate by ``event_id`` (first, globally), keep what the model can see, add ages.
 
-    ``as_of`` is T, or a table of ``(lead_key, lead_as_of)`` giving each lead its own.
+    ``as_of`` is T (an instant, or an expression such as the engine's clock), or a
+    table of ``(lead_key, lead_as_of)`` giving each lead its own.
     Adds ``lead_key`` (the join key), ``etype`` (trimmed, lower-cased type) and
     ``age_us`` (microseconds before T).
     """
@@ -158,8 +159,11 @@ def prepare_events(
             oldest = as_of - timedelta(microseconds=micros(days))  # exact: age < days
             events = events.filter(events.timestamp > ibis.literal(oldest, type="timestamp"))
     else:
-        events = events.join(as_of, LEAD)
-        T = events[INSTANT]
+        if isinstance(as_of, ir.Table):
+            events = events.join(as_of, LEAD)
+            T = events[INSTANT]
+        else:
+            T = as_of
         events = events.filter(events.timestamp <= T)
     events = events.mutate(age_us=T.delta(events.timestamp, unit="microsecond"))
     if days is not None and not isinstance(as_of, datetime):
