@@ -8,13 +8,12 @@ from datetime import datetime
 from typing import Any
 
 import duckdb
-import psycopg
 import pyarrow as pa
 import pytest
-from conftest import DATABASES, PG_URL
 from typer.testing import CliRunner
 
 import leadscore
+from conftest import DATABASES, PG_URL
 from leadscore.cli import app
 from leadscore.engine.backends import connect_engine
 from leadscore.sql import DIALECTS, scoring_sql
