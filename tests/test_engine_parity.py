@@ -56,11 +56,10 @@ def field_tests(value_field: str) -> st.SearchStrategy[dict[str, Any]]:
         ),
         st.tuples(st.just("exists"), st.booleans()),
     )
-    leaf = st.one_of(
+    return st.one_of(
         operator_values.map(lambda ov: {value_field: {ov[0]: ov[1]}}),
         st.sampled_from(SCALARS).map(lambda v: {value_field: v}),
     )
-    return leaf
 
 
 def conditions(fields: list[str]) -> st.SearchStrategy[dict[str, Any]]:
