@@ -43,7 +43,8 @@ import pyarrow.parquet as pq
 from rich.console import Console
 
 from compare import compare
-from measure import CommandFailed, Run, best, measure
+from measure import CommandFailed, Run, best
+from measure import measure as measure_quietly
 from report import render
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -157,6 +158,20 @@ def ensure_data(size: str, console: Console) -> Path:
     partial.rename(folder)
     console.print(f"  done in {time.perf_counter() - start:.1f} s")
     return folder
+
+
+CONSOLE = Console(stderr=True)
+
+
+def measure(argv: list[str], what: str, output: Path, env: dict[str, str] | None = None) -> Run:
+    """measure.measure, printing each figure as it comes (long runs show progress)."""
+    run = measure_quietly(argv, what, output, env)
+    load = os.getloadavg()[0]
+    CONSOLE.print(
+        f"[dim]  {what}: {run.seconds:.2f} s (wall {run.wall:.2f} s, setup {run.setup:.2f} s), "
+        f"peak {run.peak / 2**20:,.0f} MiB, load average {load:.1f}[/]"
+    )
+    return run
 
 
 def find_leadscore() -> Leadscore:
