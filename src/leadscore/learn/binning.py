@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 _SMOOTHING = 0.5
+PRE_BINS = 1000  # distinct numbers beyond this are grouped first, for speed
 
 
 @dataclass(frozen=True)
@@ -118,9 +119,12 @@ def fit_bins(
     positives = np.bincount(inverse, weights=y[present], minlength=len(values))
     totals = np.bincount(inverse, minlength=len(values)).astype(np.float64)
     all_pos, all_neg = float(y.sum()), float(len(y) - y.sum())
+    lows = values
+    if not categorical and len(values) > PRE_BINS:
+        values, lows, positives, totals = _pre_bin(values, positives, totals)
     key = _woe(positives, totals - positives, all_pos, all_neg) if categorical else values
     order = np.argsort(key, kind="stable")
-    key, values = key[order], values[order]
+    key, values, lows = key[order], values[order], lows[order]
     positives, totals = positives[order], totals[order]
     split = _tree_splits(key, positives, totals, len(y), max_bins, min_fraction, random_state)
     starts = [0, *sorted(set(np.searchsorted(key, split, side="right").tolist()) - {0})]
@@ -136,7 +140,7 @@ def fit_bins(
         edges: tuple[float, ...] = ()
     else:
         # Cut between data values at a short number: "over 30, up to 40", not "40.5".
-        edges = tuple(nice_between(values[b - 1], values[b]) for b in starts[1:])
+        edges = tuple(nice_between(values[b - 1], lows[b]) for b in starts[1:])
         groups = ()
     bins = Bins(categorical, edges, groups, (), (), ())
     index = bins.assign(x)
@@ -152,6 +156,29 @@ def fit_bins(
         tuple(float(w) for w in woe),
         tuple(int(n) for n in leads),
         tuple(round(float(c)) for c in conversions),
+    )
+
+
+def _pre_bin(
+    values: np.ndarray, positives: np.ndarray, totals: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Many distinct numbers grouped into about PRE_BINS groups of equal size.
+
+    Returns each group's highest and lowest value, conversions and leads.
+    """
+    share = np.cumsum(totals) / totals.sum()
+    group = np.minimum((share * PRE_BINS).astype(np.int64), PRE_BINS - 1)
+    group = np.concatenate([[0], np.cumsum(np.diff(group) > 0)])
+    count = int(group[-1]) + 1
+    highs = np.full(count, -np.inf)
+    np.maximum.at(highs, group, values)
+    lows = np.full(count, np.inf)
+    np.minimum.at(lows, group, values)
+    return (
+        highs,
+        lows,
+        np.bincount(group, weights=positives, minlength=count),
+        np.bincount(group, weights=totals, minlength=count),
     )
 
 

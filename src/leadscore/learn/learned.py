@@ -158,6 +158,9 @@ def _percent(change: float) -> str:
 def _warn_unexpected(
     feature: Feature, column: pa.ChunkedArray[Any], encoded: np.ndarray, where: str
 ) -> None:
+    kind = column.type
+    if pa.types.is_integer(kind) or pa.types.is_floating(kind) or pa.types.is_decimal(kind):
+        return  # typed numbers: nothing unexpected can hide in them
     text = normalised_text(column)
     given = present(text)
     if feature.kind == "numeric":

@@ -58,9 +58,27 @@ def points_model(
         else:
             fit_rules += _fit_rules(feature, bins, points, used)
     index = card.bin_indices(X)
+    for a, bin_a, b, bin_b, points_ab in card.interactions_:
+        if points_ab == 0:
+            continue
+        when_a, words_a = _condition(features[a], card.bins_[a], bin_a)
+        when_b, words_b = _condition(features[b], card.bins_[b], bin_b)
+        both = (index[:, a] == bin_a) & (index[:, b] == bin_b)
+        ids = f"{slug(features[a].name)}-{bin_a + 1}-and-{slug(features[b].name)}-{bin_b + 1}"
+        fit_rules.append(
+            {
+                "id": _unique(ids[:90], used),
+                "description": f"{words_a}, and {words_b}: together, points of their own "
+                f"({_rate(y, both)})",
+                "when": {"all": [when_a, when_b]},
+                "points": points_ab,
+            }
+        )
     per_feature = np.column_stack([p[index[:, j]] for j, p in enumerate(card.points_)])
     lead = np.array([f.source == "lead" for f in features])
     fit = per_feature[:, lead].sum(axis=1) if lead.any() else np.zeros(len(y))
+    for a, bin_a, b, bin_b, points_ab in card.interactions_:
+        fit = fit + points_ab * ((index[:, a] == bin_a) & (index[:, b] == bin_b))
     engaged = per_feature[:, ~lead].sum(axis=1) if (~lead).any() else np.zeros(len(y))
     model: dict[str, Any] = {
         "version": 1,
