@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 
 import leadscore
-from support import T, days_ago, events_table, leads_table, score, score_rows
+from support import ENGINE, T, days_ago, events_table, leads_table, score, score_rows
 
 pytestmark = pytest.mark.usefixtures("engine")  # every engine (tests/conftest.py)
 
@@ -348,3 +348,48 @@ def test_a_per_lead_cutoff_scores_each_lead_as_of_its_own_instant():
     assert rows["young"]["rule:r"] == 0.0
     assert rows["young"]["rule:dormant"] == 0
     assert rows["young"]["engagement"] == 0.0
+
+
+DUPLICATES = [
+    {"lead_id": "A", "email": "ana@acme.es", "created_at": days_ago(10)},
+    {"lead_id": "B", "email": " Ana@ACME.es", "created_at": days_ago(5)},  # duplicate of A
+    {"lead_id": "C", "email": "bo@acme.es", "created_at": days_ago(1)},
+]
+DUPLICATE_EVENTS = [
+    {"lead_id": "A", "type": "page_view", "timestamp": days_ago(1)},
+    {"lead_id": "B", "type": "page_view", "timestamp": days_ago(2)},
+    {"lead_id": "B", "type": "page_view", "timestamp": days_ago(3)},
+]
+
+
+@pytest.mark.parametrize(("merge", "expected"), [(False, [3, 6, 0]), (True, [9, 0, 0])])
+def test_merge_duplicates_counts_a_duplicates_events_once_on_the_original(merge, expected):
+    model = {
+        **engagement([{"id": "pv", "event": "page_view", "points": 3}]),
+        "merge_duplicates": merge,
+    }
+    rows = score_rows(model, DUPLICATES, DUPLICATE_EVENTS)
+    assert [rows[k]["engagement"] for k in "ABC"] == expected
+
+
+def test_the_explanation_says_where_a_duplicates_events_count():
+    model = leadscore.load_model(
+        {
+            "name": "test",
+            **engagement([{"id": "pv", "event": "page_view", "points": 3}]),
+            "merge_duplicates": True,
+        }
+    )
+    engine, db = ENGINE.get()
+
+    def explain(lead: str) -> leadscore.Explanation:
+        return leadscore.explain(
+            model, leads_table(DUPLICATES), events_table(DUPLICATE_EVENTS), lead, T,
+            engine=engine, db=db,  # type: ignore[arg-type]
+        )  # fmt: skip
+
+    original, duplicate = explain("A"), explain("B")
+    assert (original.engagement, original.merged_duplicates) == (9.0, ["B"])
+    assert original.duplicates_note == "includes the events of its duplicates B"
+    assert (duplicate.engagement, duplicate.duplicate_of) == (0.0, "A")
+    assert duplicate.to_dict()["duplicate_of"] == "A"

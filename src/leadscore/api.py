@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -213,6 +213,19 @@ class Explanation:
     contributions: list[Contribution] = field(default_factory=list)
     interest_contributions: list[Contribution] = field(default_factory=list)
     as_of: datetime | None = None
+    # With merge_duplicates: the lead this one duplicates (its events count there),
+    # and the duplicates whose events count on this lead.
+    duplicate_of: str | None = None
+    merged_duplicates: list[str] = field(default_factory=list)
+
+    @property
+    def duplicates_note(self) -> str | None:
+        """What ``merge_duplicates`` did to this lead's events, in words."""
+        if self.duplicate_of is not None:
+            return f"a duplicate of {self.duplicate_of}: its events count on that lead"
+        if self.merged_duplicates:
+            return f"includes the events of its duplicates {', '.join(self.merged_duplicates)}"
+        return None
 
     def to_dict(self) -> dict[str, Any]:
         def lines(items: list[Contribution]) -> list[dict[str, Any]]:
@@ -241,6 +254,8 @@ class Explanation:
             "disqualified_by": self.disqualified_by,
             "explanation": lines(self.contributions),
             "interest_explanation": lines(self.interest_contributions),
+            "duplicate_of": self.duplicate_of,
+            "merged_duplicates": self.merged_duplicates,
         }
 
 
@@ -255,17 +270,36 @@ def explain(
     db: str | None = None,
 ) -> Explanation:
     """Explain one lead's score: every rule with a non-zero contribution, in model order."""
+    wanted = str(lead_id).strip()
     with open_session(model, leads, events, as_of=as_of, engine=engine, db=db) as session:
-        table = session.compiled().table
+        compiled = session.compiled()
+        table = compiled.table
         key = table.lead_id.cast("string").strip()
-        rows = session.con.to_pyarrow(table.filter(key == str(lead_id).strip())).to_pylist()
-    if not rows:
-        raise LeadscoreError(
-            ErrorCode.UNKNOWN_LEAD,
-            f"No lead with lead_id {lead_id!r} in {session.inputs.leads_name}.",
-            hint="Check the id; `leadscore top` lists the best leads with their ids.",
-        )
-    return explanation_of(session.model, rows[0], session.as_of)
+        rows = session.con.to_pyarrow(table.filter(key == wanted)).to_pylist()
+        if not rows:
+            raise LeadscoreError(
+                ErrorCode.UNKNOWN_LEAD,
+                f"No lead with lead_id {lead_id!r} in {session.inputs.leads_name}.",
+                hint="Check the id; `leadscore top` lists the best leads with their ids.",
+            )
+        result = explanation_of(session.model, rows[0], session.as_of)
+        if session.model.merge_duplicates:
+            result = _with_duplicates(session, compiled, result)
+    return result
+
+
+def _with_duplicates(session: Session, compiled: Compiled, result: Explanation) -> Explanation:
+    """Say where a lead's events were counted (``merge_duplicates``)."""
+    leads = compiled.with_leads
+    ids = leads.lead_id.cast("string").strip()
+    survivor = leads.duplicate_of.cast("string").strip()
+    own = session.con.to_pyarrow(leads.filter(ids == result.lead_id).select(s=survivor))
+    merged = session.con.to_pyarrow(leads.filter(survivor == result.lead_id).select(i=ids))
+    return replace(
+        result,
+        duplicate_of=own.column("s")[0].as_py(),
+        merged_duplicates=sorted(merged.column("i").to_pylist()),
+    )
 
 
 def explanation_of(model: Model, row: dict[str, Any], as_of: datetime | None = None) -> Explanation:

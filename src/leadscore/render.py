@@ -81,4 +81,6 @@ def explanation_table(result: Explanation) -> Group:
         f"score {number(result.score)}  matrix {result.matrix or '-'}  "
         f"stage {result.stage or '-'}  top interest {result.top_interest or '-'}"
     )
+    if result.duplicates_note:
+        return Group(rules, summary, Text(result.duplicates_note.capitalize() + "."))
     return Group(rules, summary)

@@ -77,7 +77,9 @@ def compile_model(
     """
     key = _key_function(leads, events)
     table = leads.mutate(**{LEAD: key(leads.lead_id), INSTANT: _instant(leads, as_of, cutoff)})
-    table, rule_cols = _join_events(model, table, events, as_of if cutoff is None else None, key)
+    owners = _owners(leads, key) if model.merge_duplicates else None
+    instant = as_of if cutoff is None else None
+    table, rule_cols = _join_events(model, table, events, instant, key, owners)
     fields = reading_tests(_lead_fields(table))
 
     fit_cols = {
@@ -114,6 +116,17 @@ KeyFn = Callable[[ir.Column], ir.Value]
 Contributions = Callable[[ir.Table], dict[str, ir.FloatingValue]]
 
 
+def _owners(leads: ir.Table, key: KeyFn) -> ir.Table:
+    """``merge_duplicates``: each lead key and the key its events count on.
+
+    A duplicate's events count on the lead it duplicates (``duplicate_of``), once:
+    the duplicate itself keeps none.
+    """
+    survivor = leads.duplicate_of.cast(leads.lead_id.type())
+    owner = ibis.coalesce(key(survivor), key(leads.lead_id))
+    return leads.select(owner_from=key(leads.lead_id), owner_to=owner)
+
+
 def _instant(
     leads: ir.Table, as_of: datetime | ir.TimestampScalar, cutoff: str | None
 ) -> ir.TimestampValue:
@@ -140,6 +153,7 @@ def _join_events(
     events: ir.Table | None,
     as_of: datetime | ir.TimestampScalar | None,
     key: KeyFn,
+    owners: ir.Table | None = None,
 ) -> tuple[ir.Table, Contributions]:
     """Left-join the per-lead event aggregates; return the rule-contribution builder.
 
@@ -150,7 +164,7 @@ def _join_events(
     plan = EventPlan()
     if events is not None:
         instants = table.select(LEAD, INSTANT) if as_of is None else as_of
-        prepared = prepare_events(events, instants, key, model)
+        prepared = prepare_events(events, instants, key, model, owners)
         weighted, plan = plan_events(model, prepared)
         per_lead: list[ir.Table] = []
         if plan.aggregates:

@@ -137,11 +137,13 @@ def prepare_events(
     as_of: datetime | ir.TimestampScalar | ir.Table,
     key: Callable[[ir.Column], ir.Value],
     model: Model,
+    owners: ir.Table | None = None,
 ) -> ir.Table:
     """De-duplicate by ``event_id`` (first, globally), keep what the model can see, add ages.
 
     ``as_of`` is T (an instant, or an expression such as the engine's clock), or a
-    table of ``(lead_key, lead_as_of)`` giving each lead its own.
+    table of ``(lead_key, lead_as_of)`` giving each lead its own. ``owners``
+    ``(owner_from, owner_to)`` moves events to another lead's key (duplicates).
     Adds ``lead_key`` (the join key), ``etype`` (trimmed, lower-cased type) and
     ``age_us`` (microseconds before T).
     """
@@ -152,6 +154,10 @@ def prepare_events(
     if types is not None:
         events = events.filter(events.etype.isin(types))
     events = events.mutate(**{LEAD: key(events.lead_id)})
+    if owners is not None:
+        events = events.left_join(owners, events[LEAD] == owners.owner_from)
+        events = events.mutate(**{LEAD: events.owner_to.fill_null(events[LEAD])})
+        events = events.drop("owner_from", "owner_to")
     if isinstance(as_of, datetime):
         T: ir.TimestampValue = ibis.literal(as_of, type="timestamp")
         events = events.filter(events.timestamp <= T)

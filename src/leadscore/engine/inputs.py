@@ -85,7 +85,8 @@ def load_inputs(
     required = (*LEAD_REQUIRED, *([cutoff] if cutoff else []))
     lead_table = stage(con, leads, "leads", leads_name, required, instants)
     _check_unique_ids(con, lead_table, leads_name)
-    wanted = [f for f in DERIVED_FIELDS if f in model.lead_fields() or f in set(derived)]
+    asked = {*model.lead_fields(), *derived, *(["duplicate_of"] if model.merge_duplicates else [])}
+    wanted = [f for f in DERIVED_FIELDS if f in asked]
     if wanted:
         lead_table = derive(lead_table, wanted)
     warnings = [

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Annotated, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr, field_validator
 
 from leadscore.model.conditions import Condition
 
@@ -171,6 +171,8 @@ class Model(Strict):
     score: ScoreRange | None = None
     stages: list[Stage] = Field(default_factory=list)
     accounts: Accounts = Field(default_factory=Accounts)
+    # Events of a lead with a duplicate_of count on the lead it duplicates (docs/model.md).
+    merge_duplicates: StrictBool = False
 
     @field_validator("stages")
     @classmethod
