@@ -229,4 +229,3 @@ def write_engine_table(con: Any, expr: ir.Table, name: str) -> str:
             con.con.execute(statement)
         con.con.execute("COMMIT")
     return name
-
