@@ -41,6 +41,11 @@ class BoostedClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         rounds, or 0.1 and 50 rounds above ``large`` rows.
     large
         Rows above which a single held-out part replaces the folds.
+
+    Attributes
+    ----------
+    held_out_
+        Calibrated probabilities of the rows held out while fitting (not saved).
     random_state
         Seed of the folds and of LightGBM's sampling.
     n_jobs
@@ -67,7 +72,7 @@ class BoostedClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         min_child_samples: int = 20,
         max_rounds: int = 2000,
         early_stopping_rounds: int | None = None,
-        large: int = 200_000,
+        large: int = 100_000,
         random_state: int = 0,
         n_jobs: int = 1,
     ) -> None:
@@ -163,12 +168,14 @@ class BoostedClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
             self.boosters_.append(lgb.train(params, data, num_boost_round=100))
             self.slope_, self.intercept_ = 1.0, 0.0
             self.metrics_: dict[str, float] = {}
+            self.held_out_ = np.zeros(0)
             return self
         link = LogisticRegression(C=1e4, max_iter=1000)
         link.fit(margins[scored].reshape(-1, 1), target[scored])
         self.slope_ = float(link.coef_[0][0])
         self.intercept_ = float(link.intercept_[0])
         calibrated = _sigmoid(self.slope_ * margins[scored] + self.intercept_)
+        self.held_out_ = calibrated
         self.metrics_ = held_out_metrics(target[scored], calibrated)
         self.metrics_["rounds"] = float(np.mean([b.best_iteration for b in self.boosters_]))
         return self

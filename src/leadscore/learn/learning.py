@@ -153,7 +153,8 @@ def learn(
     model_data = points_model("learned", chosen, card, X[:, card_features], y, window, types)
     points_text = _yaml(model_data)
     report(95)
-    probability = booster.predict_proba(X)[:, 1]
+    # Percentiles of predictive_score from held-out probabilities: honest, and cheap.
+    probability = booster.held_out_ if len(booster.held_out_) else booster.predict_proba(X)[:, 1]
     metadata = _metadata(past, features, X, y, booster, card, card_features, pit.end, leaks)
     learned = Learned(
         features=features,
