@@ -9,16 +9,12 @@ No engine is skipped: a missing one fails its tests, with CI=true or without.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 
 import pytest
 
 import support
-
-ENGINES = ("duckdb", "postgres", "spark")
-PG_URL = os.environ.get("LEADSCORE_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
-DATABASES = {"duckdb": None, "postgres": PG_URL, "spark": "local[2]"}
+from support import DATABASES, ENGINES
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from contextvars import ContextVar
 from datetime import datetime, timedelta
 from typing import Any
@@ -10,6 +11,9 @@ import pyarrow as pa
 
 import leadscore
 
+ENGINES = ("duckdb", "postgres", "spark")
+PG_URL = os.environ.get("LEADSCORE_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
+DATABASES: dict[str, str | None] = {"duckdb": None, "postgres": PG_URL, "spark": "local[2]"}
 T = datetime(2025, 6, 1)
 # The engine and database the scoring helpers use (set per test by conftest.engine).
 ENGINE: ContextVar[tuple[str, str | None]] = ContextVar("ENGINE", default=("duckdb", None))

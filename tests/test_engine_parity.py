@@ -18,9 +18,8 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 import leadscore
-from conftest import DATABASES
 from leadscore.errors import LeadscoreError
-from support import T, events_table
+from support import DATABASES, T, events_table
 
 TEXTS = ["CEO", " ceo ", "Ceo\t", "", "  ", None, "50", "50.0", "1e2", "-3", "abc", "ñandú"]
 NUMBERS = [-3, 0, 2.5, 49.5, 50, 100]

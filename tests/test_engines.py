@@ -15,7 +15,7 @@ import psycopg
 import pyarrow.parquet as pq
 import pytest
 
-from conftest import DATABASES, PG_URL
+from support import DATABASES, PG_URL
 from test_cli import files, input_args, invoke, score_args
 
 __all__ = ["files"]  # the fixture, shared with test_cli

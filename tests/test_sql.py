@@ -13,11 +13,10 @@ import pytest
 from typer.testing import CliRunner
 
 import leadscore
-from conftest import DATABASES, PG_URL
 from leadscore.cli import app
 from leadscore.engine.backends import connect_engine
 from leadscore.sql import DIALECTS, scoring_sql
-from support import T, days_ago, events_table, leads_table
+from support import DATABASES, PG_URL, T, days_ago, events_table, leads_table
 
 MODEL_FILE: dict[str, Any] = {
     "name": "warehouse",
