@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -83,12 +83,14 @@ def load_inputs(
     instants = ["created_at"] if model.inactivity_rules else []
     instants += [cutoff] if cutoff else []
     required = (*LEAD_REQUIRED, *([cutoff] if cutoff else []))
-    lead_table = stage(con, leads, "leads", leads_name, required, instants)
-    _check_unique_ids(con, lead_table, leads_name)
     asked = {*model.lead_fields(), *derived, *(["duplicate_of"] if model.merge_duplicates else [])}
     wanted = [f for f in DERIVED_FIELDS if f in asked]
-    if wanted:
-        lead_table = derive(lead_table, wanted)
+
+    def prepare(reader: Any, table: ir.Table) -> ir.Table:
+        _check_unique_ids(reader, table, leads_name)
+        return derive(table, wanted) if wanted else table
+
+    lead_table = stage(con, leads, "leads", leads_name, required, instants, prepare)
     warnings = [
         *_absent(
             model.lead_fields() - set(DERIVED_FIELDS),
@@ -118,11 +120,14 @@ def stage(
     where: str,
     required: Iterable[str],
     timestamps: Iterable[str],
+    prepare: Callable[[Any, ir.Table], ir.Table] | None = None,
 ) -> ir.Table:
     """Read one input, check its columns and timestamps, and put it in the engine.
 
     Files and in-memory tables are read and checked by DuckDB (the engine itself
     or an embedded one, whose result is uploaded); a table name is read in place.
+    ``prepare(con, table)`` runs where the data is read, before any upload: checks
+    and derived fields cost one local pass instead of jobs on a remote engine.
     """
     named = is_table_name(source) and (con.name != "duckdb" or _duckdb_has(con, str(source)))
     in_engine = con.name == "duckdb" or named
@@ -134,6 +139,8 @@ def stage(
             table = read_table(reader, source, role, role)
         require_columns(table, required, where)
         table = normalise_timestamps(reader, table, timestamps, where)
+        if prepare is not None:
+            table = prepare(reader, table)
         if in_engine:
             return table
         # Nested values (a JSON ``properties`` read as a struct) travel as JSON text.
