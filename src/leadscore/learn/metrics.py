@@ -16,7 +16,6 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from sklearn.metrics import average_precision_score, roc_auc_score  # type: ignore[import-untyped]
 
 Labels = npt.NDArray[np.bool_]
 Scores = npt.NDArray[np.float64]
@@ -34,6 +33,8 @@ def roc_auc(y: Labels, s: Scores) -> float:
     >>> roc_auc(np.array([True, False, True, False]), np.array([0.9, 0.1, 0.4, 0.4]))
     0.875
     """
+    from sklearn.metrics import roc_auc_score  # type: ignore[import-untyped]
+
     return float(roc_auc_score(y, s))
 
 
@@ -45,6 +46,8 @@ def pr_auc(y: Labels, s: Scores) -> float:
     >>> pr_auc(np.array([True, False, True, False]), np.array([0.9, 0.8, 0.4, 0.1]))
     0.8333333333333333
     """
+    from sklearn.metrics import average_precision_score
+
     return float(average_precision_score(y, s))
 
 

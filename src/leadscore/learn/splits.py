@@ -15,7 +15,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
-from sklearn.model_selection import StratifiedKFold  # type: ignore[import-untyped]
 
 Index = npt.NDArray[np.intp]
 Values = npt.NDArray[np.float64]
@@ -70,6 +69,9 @@ def stratified_folds(y: npt.NDArray[np.bool_], folds: int = FOLDS, seed: int = 0
     >>> [int(y[s.test].sum()) for s in splits], sorted(np.concatenate([s.test for s in splits]))[:3]
     ([2, 2, 2, 2, 2], [np.int64(0), np.int64(1), np.int64(2)])
     """
+    # scikit-learn loads in ~2 s: only when folds are made, not at every CLI start.
+    from sklearn.model_selection import StratifiedKFold  # type: ignore[import-untyped]
+
     kfold = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
     return [
         Split(train.astype(np.intp), test.astype(np.intp))
