@@ -12,9 +12,11 @@ from pathlib import Path
 
 import duckdb
 import psycopg
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+import leadscore
 from support import DATABASES, PG_URL
 from test_cli import files, input_args, invoke, score_args
 
@@ -141,3 +143,56 @@ def test_a_missing_table_is_a_clear_error(files):
     result = invoke(*args, "--engine", "postgres", "--db", PG_URL)
     assert result.exit_code == 2
     assert "The leads table 'no_such_leads' cannot be read in postgres" in result.output
+
+
+DERIVED_LEADS = pa.table(
+    {
+        "lead_id": ["1", "2", "3", "4", "5"],
+        "email": ["ana@acme.es", " ANA@acme.es", "bo@gmail.com", "info@mailinator.com", "x@"],
+        "job_title": ["Directora General", "CEO", "Becario", "Head of Sales", "Ingeniero"],
+        "country": ["España", "ES", "Deutschland", None, "Italia"],
+        "phone": [None, None, None, "+34 600 000 000", None],
+        "created_at": ["2025-01-01", "2025-02-01", "2025-03-01", None, "2025-01-05"],
+    }
+)
+DERIVED_MODEL = {
+    "name": "derived",
+    "fit": {
+        "rules": [
+            {"id": "boss", "when": {"seniority": "c_level"}, "points": 10},
+            {"id": "student", "when": {"seniority": "student"}, "points": -5},
+            {"id": "spain", "when": {"country_code": "ES"}, "points": 3},
+            {"id": "free", "when": {"email_is_free": True}, "points": -2},
+            {"id": "throwaway", "when": {"email_is_disposable": True}, "points": -7},
+            {"id": "twin", "when": {"duplicate_of": {"exists": True}}, "points": -1},
+            {"id": "bad", "when": {"email_valid": False}, "points": -4},
+        ]
+    },
+}
+
+
+@pytest.mark.parametrize("name", ["postgres", "spark"])
+def test_derived_fields_computed_in_the_engine_equal_duckdbs(name):
+    """Leads read from a table there: the data-quality step runs on that engine."""
+    from leadscore.engine.backends import connect_engine
+
+    expected = leadscore.score(DERIVED_MODEL, DERIVED_LEADS, as_of="2025-06-01", explain=True)
+    table = f"derived_{uuid.uuid4().hex[:8]}"
+    con = connect_engine(name, DATABASES[name])
+    if name == "spark":
+        con._session.createDataFrame(DERIVED_LEADS).createOrReplaceTempView(table)
+    else:
+        con.create_table(table, DERIVED_LEADS.to_pandas())
+    try:
+        actual = leadscore.score(
+            DERIVED_MODEL, table, as_of="2025-06-01", explain=True, engine=name, db=DATABASES[name]
+        )
+    finally:
+        con.drop_view(table) if name == "spark" else con.drop_table(table)
+        if name == "postgres":
+            con.disconnect()
+    want = sorted(expected.to_pylist(), key=lambda r: r["lead_id"])
+    got = sorted(actual.to_pylist(), key=lambda r: r["lead_id"])
+    assert got == want
+    # Lead 1: c_level, Spain; lead 2: c_level, Spain, a duplicate of 1.
+    assert [r["fit"] for r in want][:2] == [13.0, 12.0]
