@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from contextvars import ContextVar
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
@@ -15,6 +16,22 @@ ENGINES = ("duckdb", "postgres", "spark")
 PG_URL = os.environ.get("LEADSCORE_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
 DATABASES: dict[str, str | None] = {"duckdb": None, "postgres": PG_URL, "spark": "local[2]"}
 T = datetime(2025, 6, 1)
+
+
+def shared_folder() -> Path:
+    """The workplace's shared folder (``../shared`` beside the project; SPEC data sets).
+
+    ``LEADSCORE_SHARED`` names it when a clone sits elsewhere; else the project's
+    sibling, else the workplace's ``/work/shared``.
+    """
+    candidates = [
+        *([Path(os.environ["LEADSCORE_SHARED"])] if "LEADSCORE_SHARED" in os.environ else []),
+        Path(__file__).resolve().parents[1].parent / "shared",
+        Path("/work/shared"),
+    ]
+    return next((c for c in candidates if (c / "data").is_dir()), candidates[0])
+
+
 # The engine and database the scoring helpers use (set per test by conftest.engine).
 ENGINE: ContextVar[tuple[str, str | None]] = ContextVar("ENGINE", default=("duckdb", None))
 

@@ -19,8 +19,9 @@ from typer.testing import CliRunner
 
 import leadscore
 from leadscore.cli import app
+from support import shared_folder
 
-DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
+DATA = shared_folder() / "data"
 BANK = DATA / "bank-marketing" / "bank-additional-full.csv"
 SHOPPERS = DATA / "online-shoppers" / "online_shoppers_intention.csv"
 
