@@ -257,7 +257,7 @@ def test_template_is_yaml_1_2_with_the_model_sections(name: str) -> None:
     assert model["name"] == name
     assert set(model) <= {
         "version", "name", "description", "fit", "engagement", "interests", "disqualify", "score",
-        "stages", "accounts",
+        "stages", "accounts", "merge_duplicates",
     }  # fmt: skip
     assert {"fit", "engagement", "disqualify", "stages"} <= set(model)
     assert "min" not in model["fit"]["grades"][-1]
