@@ -75,6 +75,11 @@ def _connect_postgres(url: str) -> Any:
     # Results are read through a cursor, which PostgreSQL plans for the first 10 %
     # of rows by default: nested loops over the aggregates, hours instead of seconds.
     con.raw_sql("SET cursor_tuple_fraction = 1.0").close()
+    # JIT-compiling a query this large costs more than running it (measured: 40 s).
+    con.raw_sql("SET jit = off").close()
+    # Row estimates through the text tests are tiny (rows=1), and PostgreSQL then
+    # nests loops over thousands of rows: the scoring query is all scans and hashes.
+    con.raw_sql("SET enable_nestloop = off").close()
     return con
 
 
