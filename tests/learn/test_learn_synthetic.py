@@ -115,6 +115,16 @@ def test_reasons_read_as_words_with_a_change_of_probability(
     assert np.all(np.diff(scores[np.argsort(probability)]) >= 0)
 
 
+def test_predictions_without_reasons_are_the_same_numbers(
+    learned: leadscore.Learned, test: dict[str, Any]
+) -> None:
+    leads = test["leads"].slice(0, 300)
+    full = learned.predict(leads, test["events"], as_of=T)
+    bare = learned.predict(leads, test["events"], as_of=T, reasons=False)
+    assert bare.column_names == ["lead_id", "probability", "predictive_score"]
+    assert bare.equals(full.select(bare.column_names))
+
+
 def test_metadata_describes_the_learning(learned: leadscore.Learned) -> None:
     meta = learned.metadata
     assert meta["cutoff_scheme"] == "snapshot"

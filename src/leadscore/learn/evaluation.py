@@ -411,7 +411,9 @@ def _learned(
         test_events = _events_of(all_events, test)
         # The learned model never sees the outcome of the leads it predicts.
         hidden = [c for c in (target, "converted_at") if c in test.column_names]
-        predicted = fitted.predict(test.drop_columns(hidden), test_events, past.end, cutoff=CUTOFF)
+        predicted = fitted.predict(
+            test.drop_columns(hidden), test_events, past.end, cutoff=CUTOFF, reasons=False
+        )
         probability[part.test] = _aligned(test, predicted, "probability")
         points[part.test] = _points(fitted.points_model, test, test_events, past.end)
         if len(plan.splits) > 1:

@@ -59,12 +59,16 @@ class Learned:
         as_of: AsOf = None,
         *,
         cutoff: str | None = None,
+        reasons: bool = True,
     ) -> pa.Table:
         """Per lead: calibrated ``probability``, ``predictive_score`` 0-100, three reasons.
 
         ``as_of`` is the instant engagement is counted to (default: now);
         ``cutoff`` names a lead column of per-lead instants (for backtests).
-        Unseen categories score as "another value" and are reported in a warning.
+        ``reasons=False`` leaves out the ``reason_*`` columns, whose SHAP
+        contributions cost several times the prediction itself (``evaluate``
+        needs probabilities only). Unseen categories score as "another value"
+        and are reported in a warning.
         """
         where = describe(leads, "leads")
         table = read_leads(leads, where)
@@ -82,14 +86,15 @@ class Learned:
         probability = self.booster.calibrate(margin)
         rank = np.searchsorted(self.percentiles, probability, side="right")
         score = np.clip(rank - 1, 0, 100).astype(np.int64)
-        reasons = self.reasons(X, margin)
         columns: dict[str, Any] = {
             "lead_id": table.column("lead_id"),
             "probability": pa.array(probability, pa.float64()),
             "predictive_score": pa.array(score, pa.int64()),
         }
-        for k in range(REASONS):
-            columns[f"reason_{k + 1}"] = pa.array(reasons[k], pa.string())
+        if reasons:
+            found = self.reasons(X, margin)
+            for k in range(REASONS):
+                columns[f"reason_{k + 1}"] = pa.array(found[k], pa.string())
         return pa.table(columns)
 
     def design(self, leads: pa.Table, engagement: dict[str, np.ndarray], where: str) -> np.ndarray:
