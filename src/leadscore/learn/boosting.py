@@ -15,19 +15,17 @@ from typing import Any
 
 import lightgbm as lgb
 import numpy as np
-from sklearn.base import BaseEstimator, ClassifierMixin  # type: ignore[import-untyped]
+from sklearn.base import BaseEstimator  # type: ignore[import-untyped]
 from sklearn.linear_model import LogisticRegression  # type: ignore[import-untyped]
 from sklearn.model_selection import StratifiedKFold, StratifiedShuffleSplit  # type: ignore[import-untyped]
-from sklearn.utils.multiclass import (  # type: ignore[import-untyped]
-    check_classification_targets,
-    type_of_target,
-)
 from sklearn.utils.validation import check_is_fitted, validate_data  # type: ignore[import-untyped]
+
+from leadscore.learn.estimators import BinaryClassifierMixin, binary_classes
 
 _HELD_OUT = 0.1
 
 
-class BoostedClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
+class BoostedClassifier(BinaryClassifierMixin, BaseEstimator):  # type: ignore[misc]
     """Gradient-boosted trees with early stopping and calibrated probabilities.
 
     Parameters
@@ -86,12 +84,6 @@ class BoostedClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         self.large = large
         self.random_state = random_state
         self.n_jobs = n_jobs
-
-    def __sklearn_tags__(self) -> Any:
-        tags = super().__sklearn_tags__()
-        tags.input_tags.allow_nan = True
-        tags.classifier_tags.multi_class = False
-        return tags
 
     def _params(self, n: int) -> dict[str, Any]:
         return {
@@ -246,20 +238,6 @@ class BoostedClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         model.metrics_ = {k: float(v) for k, v in data["metrics"].items()}
         model.boosters_ = [lgb.Booster(model_str=text) for text in data["boosters"]]
         return model
-
-
-def binary_classes(y: np.ndarray) -> np.ndarray:
-    """The two classes of a binary target, or the error scikit-learn's checks expect."""
-    check_classification_targets(y)
-    kind = type_of_target(y, input_name="y", raise_unknown=True)
-    if kind != "binary":
-        raise ValueError(
-            f"Only binary classification is supported. The type of the target is {kind}."
-        )
-    result: np.ndarray = np.unique(y)
-    if len(result) < 2:
-        raise ValueError(f"Learning needs samples of 2 classes; got 1 class ({result[0]!r} only).")
-    return result
 
 
 def _sigmoid(z: np.ndarray) -> np.ndarray:

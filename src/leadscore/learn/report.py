@@ -21,7 +21,7 @@ from rich.table import Table
 from rich.text import Text
 
 from leadscore.errors import ErrorCode, LeadscoreError
-from leadscore.learn.evaluation import Evaluation, Metrics
+from leadscore.learn.figures import Evaluation, Metrics
 
 TEMPLATES = Path(__file__).parent / "templates"
 COLOURS = ("#1f6feb", "#d9480f", "#2f9e44", "#7048e8")

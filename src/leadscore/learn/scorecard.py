@@ -14,12 +14,12 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from sklearn.base import BaseEstimator, ClassifierMixin  # type: ignore[import-untyped]
+from sklearn.base import BaseEstimator  # type: ignore[import-untyped]
 from sklearn.linear_model import LogisticRegression  # type: ignore[import-untyped]
 from sklearn.utils.validation import check_is_fitted, validate_data  # type: ignore[import-untyped]
 
 from leadscore.learn.binning import Bins, fit_bins
-from leadscore.learn.boosting import binary_classes
+from leadscore.learn.estimators import BinaryClassifierMixin, binary_classes
 
 _CELLS_PER_ROUND = 4
 _INTERACTION_POOL = 8
@@ -32,7 +32,7 @@ def _indicators(index: np.ndarray, cells: list[tuple[int, int, int, int]]) -> np
     return np.column_stack(columns).astype(np.float64) if columns else np.zeros((len(index), 0))
 
 
-class Scorecard(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
+class Scorecard(BinaryClassifierMixin, BaseEstimator):  # type: ignore[misc]
     """Binary classifier whose decision is a sum of integer points per feature bin.
 
     Parameters
@@ -90,12 +90,6 @@ class Scorecard(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         self.interactions = interactions
         self.interaction_features = interaction_features
         self.random_state = random_state
-
-    def __sklearn_tags__(self) -> Any:
-        tags = super().__sklearn_tags__()
-        tags.input_tags.allow_nan = True
-        tags.classifier_tags.multi_class = False
-        return tags
 
     def fit(self, X: Any, y: Any) -> Scorecard:
         """Bin every feature, weigh the bins, and round them to points."""
