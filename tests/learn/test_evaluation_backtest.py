@@ -11,6 +11,8 @@ import pytest
 
 import leadscore
 from leadscore.learn import metrics
+from leadscore.learn.history import CUTOFF
+from leadscore.learn.history import history as history_of
 
 MODEL = leadscore.load_model(
     {
@@ -69,6 +71,10 @@ def events_table(rows: list[dict[str, Any]]) -> pa.Table:
     )
 
 
+def cutoffs(leads: pa.Table, events: pa.Table) -> pa.ChunkedArray:
+    return history_of(leads, "leads", "converted", None, None, events).leads.column(CUTOFF)
+
+
 def backtest(leads: pa.Table, events: list[dict[str, Any]]) -> dict[str, Any]:
     return leadscore.evaluate(leads, events_table(events), model=MODEL).to_dict()
 
@@ -78,16 +84,16 @@ def test_the_backtest_measures_the_scores_of_the_scoring_query():
     result = leadscore.evaluate(leads, events_table(events), model=MODEL)
     assert result.method == "backtest"
     (measured,) = result.scores
-    # Converters just before their conversion; the others at the end of the data.
+    # Each lead at the cut-off learn gives it: converters just before converting, the
+    # others at a comparable instant (test_learn_leakage.py checks them).
     end = max(e["timestamp"] for e in events)
-    cut = pa.array(
-        [
-            c - timedelta(microseconds=1) if v == "yes" else None
-            for c, v in zip(
-                leads["converted_at"].to_pylist(), leads["converted"].to_pylist(), strict=True
-            )
-        ],
-        pa.timestamp("us"),
+    cut = cutoffs(leads, events_table(events))
+    converted_at = leads["converted_at"].to_pylist()
+    won = [v == "yes" for v in leads["converted"].to_pylist()]
+    assert all(
+        c == at - timedelta(microseconds=1)
+        for c, at, w in zip(cut.to_pylist(), converted_at, won, strict=True)
+        if w
     )
     scored = leadscore.score(
         MODEL, leads.append_column("cut", cut), events_table(events), end, cutoff="cut"

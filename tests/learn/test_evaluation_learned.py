@@ -11,6 +11,7 @@ import pytest
 
 import leadscore
 from leadscore.learn import metrics
+from leadscore.learn.history import CUTOFF, history
 
 START = datetime(2025, 1, 1)
 
@@ -85,11 +86,10 @@ def test_holdout_measures_the_given_model_as_it_is(learned, tmp_path: Path):
     result = leadscore.evaluate(leads, events, learned=saved, holdout=True)
     assert result.method == "holdout"
     assert result.leads == leads.num_rows
-    # The same model, called directly at the same cut-offs: the same AUC.
-    cut = pa.array(
-        [c - timedelta(microseconds=1) if c else None for c in leads["converted_at"].to_pylist()],
-        pa.timestamp("us"),
-    )
+    # The same model, called directly at the cut-offs learn gives the leads (converters
+    # just before converting, the others at a comparable instant; see
+    # test_learn_leakage.py): the same AUC.
+    cut = history(leads, "leads", "converted", None, None, events).leads.column(CUTOFF)
     end = max(events["timestamp"].to_pylist())
     predicted = learned.predict(leads.append_column("cut", cut), events, end, cutoff="cut")
     by_id = dict(

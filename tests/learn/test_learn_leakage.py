@@ -7,10 +7,13 @@ from datetime import timedelta
 import numpy as np
 import pyarrow as pa
 import pytest
-from learning_data import T, after_cutoff, history
+from learning_data import T, after_cutoff
+from learning_data import history as generated
+from sklearn.metrics import roc_auc_score
 
 import leadscore
 from leadscore.learn.archive import files
+from leadscore.learn.history import CUTOFF, history
 
 
 def learned_files(learned: leadscore.Learned) -> dict[str, bytes]:
@@ -25,7 +28,7 @@ def learned_files(learned: leadscore.Learned) -> dict[str, bytes]:
 
 @pytest.fixture(scope="module")
 def data() -> dict[str, pa.Table]:
-    return history(1200, seed=3)
+    return generated(1200, seed=3)
 
 
 def test_events_after_the_snapshot_change_nothing(data: dict[str, pa.Table]) -> None:
@@ -87,3 +90,90 @@ def test_a_column_that_gives_the_answer_away_is_named_in_a_warning(
     assert "sales_notes" not in cleaned.metadata["features"]
     assert not any("alone predicts" in w for w in caplog.messages)
     assert cleaned.settings["exclude"] == ["sales_notes"]
+
+
+def steady_activity(n: int = 2000, seed: int = 7) -> tuple[pa.Table, pa.Table]:
+    """Leads active at one steady rate from creation to the end of the data (day 400);
+    a quarter convert 5 to 60 days after creation, whatever they did."""
+    rng = np.random.default_rng(seed)
+    created = rng.uniform(0, 300, n)
+    won = rng.random(n) < 0.25
+    converted = np.where(won, created + rng.uniform(5, 60, n), np.nan)
+    rows = [
+        (f"L{i}", day)
+        for i in range(n)
+        for day in np.sort(rng.uniform(created[i], 400, rng.poisson((400 - created[i]) / 8)))
+    ]
+
+    def at(days: np.ndarray | list[float]) -> pa.Array:
+        return pa.array(
+            [None if np.isnan(d) else T + timedelta(days=float(d)) for d in days],
+            pa.timestamp("us"),
+        )
+
+    leads = pa.table(
+        {
+            "lead_id": [f"L{i}" for i in range(n)],
+            "created_at": at(created),
+            "converted": won,
+            "converted_at": at(converted),
+        }
+    )
+    events = pa.table(
+        {
+            "lead_id": [r[0] for r in rows],
+            "type": ["page_view"] * len(rows),
+            "timestamp": at([r[1] for r in rows]),
+        }
+    )
+    return leads, events
+
+
+def test_leads_that_did_not_convert_are_seen_as_old_as_converters_when_they_convert() -> None:
+    leads, events = steady_activity()
+    won = np.asarray(leads.column("converted").to_pylist())
+    past = history(leads, "leads", "converted", None, None, events, seed=0)
+    cut = np.asarray(past.leads.column(CUTOFF).to_numpy(zero_copy_only=False))
+    start = np.asarray(leads.column("created_at").to_numpy(), "datetime64[us]")
+    age = (cut - start) / np.timedelta64(1, "D")
+    end = max(events.column("timestamp").to_pylist())
+    assert not np.isnat(cut).any() and cut.max() < np.datetime64(end, "us")
+    one_us = np.timedelta64(1, "us")
+    converted_at = np.asarray(leads.column("converted_at").to_numpy(), "datetime64[us]")
+    assert (cut[won] == converted_at[won] - one_us).all()
+    # Every other lead gets the age of some converter at its conversion.
+    converter_ages = set((converted_at[won] - start[won] - one_us).tolist())
+    assert set((cut[~won] - start[~won]).tolist()) <= converter_ages
+    assert abs(np.median(age[~won]) - np.median(age[won])) < 3
+    # The same seed gives the same instants; another seed, others.
+    again = history(leads, "leads", "converted", None, None, events, seed=0).leads
+    other = history(leads, "leads", "converted", None, None, events, seed=1).leads
+    assert again.column(CUTOFF).equals(past.leads.column(CUTOFF))
+    assert not other.column(CUTOFF).equals(past.leads.column(CUTOFF))
+
+
+def events_before(leads: pa.Table, events: pa.Table, cut: np.ndarray) -> np.ndarray:
+    """How many events each lead had before its cut-off."""
+    index = {lead: i for i, lead in enumerate(leads.column("lead_id").to_pylist())}
+    owner = np.array([index[lead] for lead in events.column("lead_id").to_pylist()])
+    at = np.asarray(events.column("timestamp").to_numpy(), "datetime64[us]")
+    return np.bincount(owner[at <= cut[owner]], minlength=leads.num_rows)
+
+
+def test_activity_that_says_nothing_about_conversion_is_not_learned_from() -> None:
+    leads, events = steady_activity()
+    won = np.asarray(leads.column("converted").to_pylist())
+    # Seen at the end of the data, the leads that did not convert would have had years
+    # to gather events, converters weeks: their event counts would tell them apart.
+    converted_at = np.asarray(leads.column("converted_at").to_numpy(), "datetime64[us]")
+    end = np.datetime64(max(events.column("timestamp").to_pylist()), "us")
+    at_the_end = np.where(won, converted_at - np.timedelta64(1, "us"), end)
+    assert roc_auc_score(~won, events_before(leads, events, at_the_end)) > 0.85
+    # At comparable instants they cannot.
+    past = history(leads, "leads", "converted", None, None, events, seed=0)
+    cut = np.asarray(past.leads.column(CUTOFF).to_numpy(zero_copy_only=False))
+    assert abs(roc_auc_score(~won, events_before(leads, events, cut)) - 0.5) < 0.05
+    learned = leadscore.learn(leads, events, seed=0)
+    assert learned.metadata["metrics"]["predictive_held_out"]["auc"] < 0.6
+    value = {row["feature"]: row["information_value"] for row in learned.conversion.to_pylist()}
+    assert all(value[f"page_view:{span}"] < 0.02 for span in ("7d", "30d", "90d", "all"))

@@ -71,13 +71,17 @@ def evaluate(
         A snapshot: every lead is scored as of ``as_of`` (leads converted by then
         are left out); with ``horizon_days`` the outcome is a conversion within the
         horizon after it. Without them, each lead is scored at the cut-off
-        ``learn`` gives it (a converter just before its ``converted_at``).
+        ``learn`` gives it (a converter just before its ``converted_at``, the
+        others at a comparable instant).
     split
         ``auto`` (by ``created_at`` when every lead has one, else folds), ``time``
         or ``folds``: how a learned recipe is trained and tested.
     rates, per_week
         Goals of the suggested thresholds: conversion rates to reach (default
         1.5, 2 and 3 times the base rate) and leads per week for sales.
+    folds, seed
+        The folds of cross-validation, and the seed of every random choice (the
+        folds, the comparable instants of leads that did not convert).
 
     Examples
     --------
@@ -108,7 +112,7 @@ def evaluate(
         "as_of": as_of if as_of is not None else recipe.get("as_of"),
         "horizon_days": horizon_days if horizon_days is not None else recipe.get("horizon_days"),
     }
-    past = read_past(leads, events, **settings)
+    past = read_past(leads, events, **settings, seed=seed)
     goals = Goals(rates, per_week)
     if learned is None:
         assert model is not None

@@ -4,9 +4,17 @@ Two cut-off schemes keep later knowledge out of the features (docs/learning.md):
 
 - **conversion instant** (default): a converter is seen as it was just before its
   ``converted_at`` (1 µs before, so the converting action itself is not a
-  feature); every other lead as of the end of the data (the latest event or
-  conversion). Without ``converted_at`` every lead is seen at the end of the data,
-  and ``learn`` warns that events after a conversion may leak in.
+  feature). Every other lead is seen at a *comparable* instant: as old as a
+  converter is when it converts. Its age at the cut-off is drawn (seeded) from
+  the converters' ages at conversion, among those it has reached by the end of
+  the data. A lead's age counts from its ``created_at``, else from its first
+  event (for a converter, its first event before converting). Seeing the others
+  at the end of the data instead would leak: they would have had more time to
+  gather events, and their latest event would look older, than converters at
+  the same stage. Leads without a start (no ``created_at``, no event), and
+  every lead when no converter has a start, are seen at the end of the data.
+  Without ``converted_at`` every lead is seen at the end of the data, and
+  ``learn`` warns that events after a conversion may leak in.
 - **snapshot** (``as_of`` with ``horizon_days``): every lead as of T; the target
   is "converted in (T, T + horizon]"; leads converted by T or created after T are
   left out, as they were not open leads at T.
@@ -19,11 +27,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+import ibis
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from leadscore.engine.inputs import describe
 from leadscore.engine.io import (
+    EVENT_REQUIRED,
     LEAD_REQUIRED,
     Source,
     connect,
@@ -31,7 +42,7 @@ from leadscore.engine.io import (
     read_table,
     require_columns,
 )
-from leadscore.engine.values import FALSE_TEXTS, TRIMMED, TRUE_TEXTS
+from leadscore.engine.values import FALSE_TEXTS, TRIMMED, TRUE_TEXTS, trim
 from leadscore.errors import ErrorCode, Issue, LeadscoreError
 
 log = logging.getLogger("leadscore")
@@ -42,6 +53,7 @@ _TRUE = frozenset({*TRUE_TEXTS, "t", "y"})
 _FALSE = frozenset({*FALSE_TEXTS, "f", "n"})
 _SHOWN = 3
 _ONE_MICROSECOND = timedelta(microseconds=1)
+_US = np.timedelta64(1, "us")
 
 
 @dataclass(frozen=True)
@@ -74,9 +86,14 @@ def history(
     target: str,
     as_of: datetime | None,
     horizon_days: float | None,
-    events_given: bool,
+    events: Source | None,
+    seed: int = 0,
 ) -> History:
-    """Choose the leads, their outcome and cut-off; check there is enough to learn from."""
+    """Choose the leads, their outcome and cut-off; check there is enough to learn from.
+
+    ``seed`` drives the draw of the comparable instants of leads that did not
+    convert (the default scheme): the same data and seed give the same cut-offs.
+    """
     if horizon_days is not None:
         if as_of is None:
             raise LeadscoreError(
@@ -104,7 +121,7 @@ def history(
             keep &= ~before
         if "created_at" in leads.column_names:
             keep &= ~_after(_timestamps(leads, "created_at"), as_of)
-    cutoff = _cutoffs(leads, y, as_of, events_given, target)
+    cutoff = _cutoffs(leads, y, as_of, events, target, seed)
     table = leads.append_column(CUTOFF, cutoff)
     if not keep.all():
         table = table.filter(pa.array(keep))
@@ -200,29 +217,129 @@ def check_outcomes(y: np.ndarray, name: str, where: str) -> None:
 
 
 def _cutoffs(
-    leads: pa.Table, y: np.ndarray, as_of: datetime | None, events_given: bool, target: str
+    leads: pa.Table,
+    y: np.ndarray,
+    as_of: datetime | None,
+    events: Source | None,
+    target: str,
+    seed: int,
 ) -> pa.Array[Any]:
     if as_of is not None:
         return pa.array([as_of] * leads.num_rows, pa.timestamp("us"))
     if "converted_at" not in leads.column_names:
-        if events_given:
+        if events is not None:
             log.warning(
                 "the leads have no converted_at, so every lead's engagement is counted up to "
                 "the end of the data: events after a conversion would leak into the features. "
                 "Add converted_at, or learn from a snapshot with --as-of and --horizon."
             )
         return pa.nulls(leads.num_rows, pa.timestamp("us"))
-    converted = _timestamps(leads, "converted_at")
-    just_before = pc.subtract(converted, pa.scalar(_ONE_MICROSECOND, pa.duration("us")))
-    mask = pa.array(y.astype(bool))
-    chosen: pa.Array[Any] = pc.if_else(mask, just_before, pa.scalar(None, pa.timestamp("us")))
-    if events_given and int(pc.sum(pc.and_(mask, pc.is_null(converted))).as_py() or 0):
+    won = y.astype(bool)
+    converted = _instants(_timestamps(leads, "converted_at"))
+    if events is not None and np.isnat(converted[won]).any():
         log.warning(
             "some converted leads of column %r have no converted_at: their engagement is "
             "counted up to the end of the data.",
             target,
         )
+    converted[~won] = np.datetime64("NaT")
+    start, end = _starts(leads, converted, events)
+    cut = converted - _US
+    others = ~won & ~np.isnat(start)
+    cut[others] = comparable_instants(start[others], converted - start, end, seed) - _US
+    chosen: pa.Array[Any] = pa.array(cut, pa.timestamp("us"))
     return chosen
+
+
+def comparable_instants(
+    starts: np.ndarray, ages: np.ndarray, end: np.datetime64, seed: int
+) -> np.ndarray:
+    """For leads that did not convert: their start plus an age drawn from converters'.
+
+    ``ages`` are the converters' ages at conversion (NaT for other leads, which are
+    ignored, as are negative ages). Each lead gets an age it has reached by
+    ``end``; a lead younger than every converter's age, and every lead when no
+    converter has an age, is seen at ``end``.
+
+    >>> day = np.timedelta64(1, "D")
+    >>> start = np.array(["2025-01-01", "2025-03-01"], "datetime64[us]")
+    >>> ages = np.array([2 * day, 5 * day, "NaT"], "timedelta64[us]")
+    >>> comparable_instants(start, ages, np.datetime64("2025-03-04", "us"), 0).astype("M8[D]")
+    array(['2025-01-06', '2025-03-03'], dtype='datetime64[D]')
+    """
+    pool = np.sort(ages[~np.isnat(ages) & (ages >= np.timedelta64(0, "us"))])
+    reached = end - starts
+    chosen = reached.copy()
+    if len(pool):
+        eligible = np.searchsorted(pool, reached, side="right")
+        draw = np.floor(np.random.default_rng(seed).random(len(starts)) * eligible)
+        some = eligible > 0
+        chosen[some] = pool[draw[some].astype(np.int64)]
+    result: np.ndarray = starts + np.maximum(chosen, np.timedelta64(0, "us"))
+    return result
+
+
+def _starts(
+    leads: pa.Table, converted: np.ndarray, events: Source | None
+) -> tuple[np.ndarray, np.datetime64]:
+    """Each lead's start (``created_at``, else its first event, before its conversion
+    for a converter), and the end of the data (the latest instant known)."""
+    n = leads.num_rows
+    start = np.full(n, np.datetime64("NaT"), "datetime64[us]")
+    if "created_at" in leads.column_names:
+        start = _instants(_timestamps(leads, "created_at"))
+    known = [converted, start]
+    missing = np.isnat(start)
+    if events is not None and missing.any():
+        first, latest = _first_events(events, leads, converted)
+        start[missing] = first[missing]
+        known.append(np.array([latest], "datetime64[us]"))
+    instants = np.concatenate(known)
+    instants = instants[~np.isnat(instants)]
+    end = instants.max() if len(instants) else np.datetime64("NaT", "us")
+    return start, end
+
+
+def _first_events(
+    events: Source, leads: pa.Table, before: np.ndarray
+) -> tuple[np.ndarray, np.datetime64]:
+    """Each lead's first event (before ``before`` where given), and the latest event."""
+    where = describe(events, "events")
+    n = leads.num_rows
+    ids = pc.utf8_trim(leads.column("lead_id").combine_chunks().cast(pa.string()), TRIMMED)
+    wanted = pa.table(
+        {
+            "_row": pa.array(np.arange(n, dtype=np.int64)),
+            "_lead": ids,
+            "_before": pa.array(before, pa.timestamp("us")),
+        }
+    )
+    con = connect()
+    try:
+        table = read_table(con, events, "learn_events", "events")
+        require_columns(table, EVENT_REQUIRED, where)
+        table = normalise_timestamps(con, table, ["timestamp"], where)
+        seen = table.select(
+            _lead=trim(table.lead_id.cast("string")), _at=table.timestamp.cast("timestamp")
+        )
+        rows = ibis.memtable(wanted)
+        joined = rows.join(seen, "_lead").filter(lambda t: t._before.isnull() | (t._at < t._before))
+        found = con.to_pyarrow(joined.group_by("_row").aggregate(_first=joined._at.min()))
+        latest = con.to_pyarrow(seen._at.max()).as_py()
+    finally:
+        con.disconnect()
+    first = np.full(n, np.datetime64("NaT"), "datetime64[us]")
+    positions = np.asarray(found.column("_row").to_numpy(), dtype=np.int64)
+    first[positions] = _instants(found.column("_first").combine_chunks())
+    return first, np.datetime64(latest, "us") if latest is not None else np.datetime64("NaT")
+
+
+def _instants(values: pa.Array[Any]) -> np.ndarray:
+    """Timestamps as microseconds, NaT where null."""
+    result: np.ndarray = np.asarray(
+        pc.cast(values, pa.timestamp("us")).to_numpy(zero_copy_only=False), "datetime64[us]"
+    )
+    return result
 
 
 def _timestamps(leads: pa.Table, name: str) -> pa.Array[Any]:

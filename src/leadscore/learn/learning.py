@@ -81,11 +81,14 @@ def learn(
     as_of, horizon_days
         A snapshot: features as of ``as_of``; with ``horizon_days`` the target is
         "converted within the horizon after ``as_of``", read from ``converted_at``.
-        Without ``as_of``, converters are seen just before their ``converted_at``.
+        Without ``as_of``, converters are seen just before their ``converted_at``,
+        the other leads at a comparable instant: as old as converters when they
+        convert (see :mod:`leadscore.learn.history`).
     exclude
         Columns not to learn from (e.g. recorded after the outcome).
     seed
-        Seed of every random choice: the same data and seed give the same result.
+        Seed of every random choice (the comparable instants, the folds, the
+        trees): the same data and seed give the same result.
     progress
         Called with the percentage done.
 
@@ -119,7 +122,7 @@ def learn(
     where = describe(leads, "leads")
     table = read_leads(leads, where)
     _check_excluded(excluded, table.column_names, where)
-    past = history(table, where, target, instant, horizon_days, events is not None)
+    past = history(table, where, target, instant, horizon_days, events, seed)
     report(5)
     derived = derivable(past.leads.column_names)
     pit = point_in_time(

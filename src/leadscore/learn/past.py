@@ -56,8 +56,11 @@ def read_past(
     target: str,
     as_of: AsOf,
     horizon_days: float | None,
+    seed: int = 0,
 ) -> Past:
     """The evaluated leads, outcomes and cut-offs, chosen exactly as ``learn`` chooses them.
+
+    ``seed`` draws the comparable instants of leads that did not convert.
 
     Errors (a missing, constant or not boolean-like target, too few conversions)
     are those of ``learn``: a model is measured on the leads it could learn from.
@@ -65,7 +68,7 @@ def read_past(
     where = describe(leads, "leads")
     instant = as_of_instant(as_of) if as_of is not None else None
     table = read_leads(leads, where)
-    past = history(table, where, target, instant, horizon_days, events is not None)
+    past = history(table, where, target, instant, horizon_days, events, seed)
     end = instant or latest_event(events) or as_of_instant(None)
     result = Past(past.leads, past.target.astype(bool), where, end, past.scheme)
     if "created_at" in past.leads.column_names:
