@@ -33,6 +33,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import lightgbm as lgb
@@ -41,12 +42,12 @@ import pandas as pd
 import pyarrow as pa
 from rich.console import Console
 from rich.table import Table
-from sklearn.compose import ColumnTransformer
-from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import roc_auc_score
-from sklearn.model_selection import train_test_split
-from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import OneHotEncoder, StandardScaler
+from sklearn.compose import ColumnTransformer  # type: ignore[import-untyped]
+from sklearn.linear_model import LogisticRegression  # type: ignore[import-untyped]
+from sklearn.metrics import roc_auc_score  # type: ignore[import-untyped]
+from sklearn.model_selection import train_test_split  # type: ignore[import-untyped]
+from sklearn.pipeline import make_pipeline  # type: ignore[import-untyped]
+from sklearn.preprocessing import OneHotEncoder, StandardScaler  # type: ignore[import-untyped]
 
 import leadscore
 from leadscore.learn import Learned, learn
@@ -59,11 +60,7 @@ FOLDS = 5
 # One thread per LightGBM fit: on a busy 2-core machine OpenMP's spinning threads made
 # n_jobs=2 ten times slower than n_jobs=1 (measured here).
 AUC_MARGIN, POINTS_GAP, ECE_LIMIT = 0.005, 0.02, 0.02
-GRID = [
-    {"num_leaves": leaves, "min_child_samples": child}
-    for leaves in (7, 15, 31)
-    for child in (20, 100)
-]
+GRID = [(leaves, child) for leaves in (7, 15, 31) for child in (20, 100)]  # leaves, leaf size
 
 
 @dataclass(frozen=True)
@@ -118,9 +115,11 @@ class Outcome:
 
 def leads_of(data: DataSet) -> pa.Table:
     """The file as leadscore reads a CSV (text cells), with the row number as lead_id."""
-    table = duckdb.sql(
+    relation = duckdb.sql(
         f"SELECT * FROM read_csv('{data.path}', header = true, all_varchar = true)"
-    ).to_arrow_table()
+    )
+    assert relation is not None
+    table: pa.Table = relation.to_arrow_table()
     table = table.append_column("lead_id", pa.array([str(i) for i in range(table.num_rows)]))
     if data.dated:
         # Rows are in date order, May 2008 - Nov 2010: spread them evenly over that span.
@@ -163,12 +162,12 @@ def tuned_lightgbm_auc(x: pd.DataFrame, y: np.ndarray, part: Split) -> float:
     inner_train, inner_valid = train_test_split(
         part.train, test_size=0.2, stratify=y[part.train], random_state=SEED
     )
-    best: tuple[float, dict[str, float], int] = (-1.0, {}, 0)
-    for params in GRID:
+    best: tuple[float, tuple[int, int], int] = (-1.0, GRID[0], 0)
+    for leaves, child in GRID:
         model = lgb.LGBMClassifier(
             n_estimators=1000, learning_rate=0.05, subsample=0.8, subsample_freq=1,
-            colsample_bytree=0.8,
-            random_state=SEED, verbose=-1, n_jobs=1, **params,
+            colsample_bytree=0.8, num_leaves=leaves, min_child_samples=child,
+            random_state=SEED, verbose=-1, n_jobs=1,
         )  # fmt: skip
         model.fit(
             x.iloc[inner_train],
@@ -180,14 +179,20 @@ def tuned_lightgbm_auc(x: pd.DataFrame, y: np.ndarray, part: Split) -> float:
         )
         score = float(model.best_score_["valid_0"]["auc"])
         if score > best[0]:
-            best = (score, params, int(model.best_iteration_))
-    _, params, rounds = best
+            best = (score, (leaves, child), int(model.best_iteration_))
+    _, (leaves, child), rounds = best
     final = lgb.LGBMClassifier(
         n_estimators=max(1, int(rounds * 1.1)), learning_rate=0.05, subsample=0.8, subsample_freq=1,
-        colsample_bytree=0.8, random_state=SEED, verbose=-1, n_jobs=1, **params,
+        colsample_bytree=0.8, num_leaves=leaves, min_child_samples=child, random_state=SEED,
+        verbose=-1, n_jobs=1,
     )  # fmt: skip
     final.fit(x.iloc[part.train], y[part.train])
-    return float(roc_auc_score(y[part.test], final.predict_proba(x.iloc[part.test])[:, 1]))
+    return float(roc_auc_score(y[part.test], positive(final, x.iloc[part.test])))
+
+
+def positive(model: lgb.LGBMClassifier, x: pd.DataFrame) -> np.ndarray:
+    """The probability of conversion (LightGBM may type it as a list or a sparse matrix)."""
+    return np.asarray(model.predict_proba(x))[:, 1]
 
 
 def spread(values: list[float]) -> str:
@@ -258,7 +263,7 @@ def time_ordered(
     baseline = logistic_auc(x, y, part)
     untuned = lgb.LGBMClassifier(random_state=SEED, verbose=-1, n_jobs=1)
     untuned.fit(x.iloc[part.train], y[part.train])
-    lgbm = float(roc_auc_score(y[part.test], untuned.predict_proba(x.iloc[part.test])[:, 1]))
+    lgbm = float(roc_auc_score(y[part.test], positive(untuned, x.iloc[part.test])))
     period = evaluation.period
     assert period is not None
     outcome.rows += [
@@ -282,7 +287,7 @@ def large(console: Console, leads_count: int = 1_000_000, features: int = 30) ->
     """Seconds of `learn` on generated leads: 20 numeric and 10 categorical columns."""
     console.print(f"[bold]speed[/]: generating {leads_count:,} leads x {features} features ...")
     rng = np.random.default_rng(SEED)
-    columns: dict[str, pa.Array] = {
+    columns: dict[str, pa.Array[Any]] = {
         "lead_id": pa.array(np.arange(leads_count).astype(str)),
     }
     margin = np.full(leads_count, -2.5)
