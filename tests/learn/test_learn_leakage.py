@@ -177,3 +177,29 @@ def test_activity_that_says_nothing_about_conversion_is_not_learned_from() -> No
     assert learned.metadata["metrics"]["predictive_held_out"]["auc"] < 0.6
     value = {row["feature"]: row["information_value"] for row in learned.conversion.to_pylist()}
     assert all(value[f"page_view:{span}"] < 0.02 for span in ("7d", "30d", "90d", "all"))
+
+
+def test_the_end_of_the_data_is_the_latest_event_conversion_or_creation() -> None:
+    day = timedelta(days=1)
+    created = [T] * 120 + [T + 30 * day] * 60
+    won = [True] * 60 + [False] * 120
+    leads = pa.table(
+        {
+            "lead_id": [f"L{i}" for i in range(180)],
+            "created_at": pa.array(created, pa.timestamp("us")),
+            "converted": won,
+            "converted_at": pa.array([T + 50 * day] * 60 + [None] * 120, pa.timestamp("us")),
+        }
+    )
+    events = pa.table(
+        {"lead_id": ["L0"], "type": ["visit"], "timestamp": pa.array([T + 100 * day])}
+    )
+    one_us = timedelta(microseconds=1)
+    # Converters convert 50 days old; by the latest event (day 100) every lead is that old.
+    cut = history(leads, "leads", "converted", None, None, events).leads.column(CUTOFF)
+    assert cut.to_pylist()[60:120] == [T + 50 * day - one_us] * 60
+    assert cut.to_pylist()[120:] == [T + 80 * day - one_us] * 60
+    # Without the event the data end at the conversions (day 50): the leads created on
+    # day 30 are only 20 days old then, younger than any converter, and seen at day 50.
+    cut = history(leads, "leads", "converted", None, None, None).leads.column(CUTOFF)
+    assert cut.to_pylist()[120:] == [T + 50 * day - one_us] * 60

@@ -289,9 +289,9 @@ def _starts(
     if "created_at" in leads.column_names:
         start = _instants(_timestamps(leads, "created_at"))
     known = [converted, start]
-    missing = np.isnat(start)
-    if events is not None and missing.any():
+    if events is not None:
         first, latest = _first_events(events, leads, converted)
+        missing = np.isnat(start)
         start[missing] = first[missing]
         known.append(np.array([latest], "datetime64[us]"))
     instants = np.concatenate(known)
@@ -335,8 +335,8 @@ def _first_events(
 
 
 def _instants(values: pa.Array[Any]) -> np.ndarray:
-    """Timestamps as microseconds, NaT where null."""
-    result: np.ndarray = np.asarray(
+    """Timestamps as microseconds, NaT where null (a writable copy)."""
+    result: np.ndarray = np.array(
         pc.cast(values, pa.timestamp("us")).to_numpy(zero_copy_only=False), "datetime64[us]"
     )
     return result
