@@ -191,8 +191,9 @@ def test_derived_fields_computed_in_the_engine_equal_duckdbs(name):
         con.drop_view(table) if name == "spark" else con.drop_table(table)
         if name == "postgres":
             con.disconnect()
-    want = sorted(expected.to_pylist(), key=lambda r: r["lead_id"])
-    got = sorted(actual.to_pylist(), key=lambda r: r["lead_id"])
+    # Fingerprints are the engine's own hashes: compared only within one engine.
+    want = sorted(expected.drop_columns(["fingerprint"]).to_pylist(), key=lambda r: r["lead_id"])
+    got = sorted(actual.drop_columns(["fingerprint"]).to_pylist(), key=lambda r: r["lead_id"])
     assert got == want
     # Lead 1: c_level, Spain; lead 2: c_level, Spain, a duplicate of 1.
     assert [r["fit"] for r in want][:2] == [13.0, 12.0]

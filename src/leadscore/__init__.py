@@ -11,6 +11,7 @@
 
 from leadscore.api import Explanation, as_of_instant, clean, explain, score, score_file
 from leadscore.errors import ErrorCode, LeadscoreError
+from leadscore.incremental import RescorePlan
 from leadscore.learn import Learned, learn, load_learned, predict
 from leadscore.learn.evaluation import Evaluation, evaluate
 from leadscore.model import Model, load_model
@@ -23,6 +24,7 @@ __all__ = [
     "LeadscoreError",
     "Learned",
     "Model",
+    "RescorePlan",
     "as_of_instant",
     "clean",
     "evaluate",

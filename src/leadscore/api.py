@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import ibis.expr.types as ir
 import pyarrow as pa
 
 from leadscore import quality
@@ -24,6 +26,7 @@ from leadscore.engine.io import (
 )
 from leadscore.engine.progress import Report
 from leadscore.errors import ErrorCode, LeadscoreError
+from leadscore.incremental import RescorePlan, rescore
 from leadscore.model import Model, load_model
 from leadscore.quality import CleanReport
 
@@ -65,9 +68,22 @@ class Session:
     as_of: datetime
     cutoff: str | None = None
 
+    def results(
+        self, explain: bool = False, since: Source | None = None
+    ) -> tuple[ir.Table, RescorePlan | None]:
+        """The results of a full run; with ``since``, re-using that earlier output."""
+        if since is not None:
+            inputs = self.inputs
+            done = rescore(self.con, self.model, inputs, self.as_of, since, explain)
+            return done.table, done.plan
+        compiled = self.compiled()
+        return (compiled.table if explain else compiled.results()), None
+
     def compiled(self) -> Compiled:
         inputs = self.inputs
-        return compile_model(self.model, inputs.leads, inputs.events, self.as_of, self.cutoff)
+        return compile_model(
+            self.model, inputs.leads, inputs.events, self.as_of, self.cutoff, self.con.name
+        )
 
     def __enter__(self) -> Session:
         return self
@@ -115,39 +131,54 @@ def score(
     db: str | None = None,
     explain: bool = False,
     cutoff: str | None = None,
+    since: Source | None = None,
 ) -> pa.Table:
     """Score every lead as of ``as_of`` (SPEC §3) and return an Arrow table.
 
-    Parameters
-    ----------
-    model
-        A :class:`~leadscore.model.Model` or the path of a model file.
-    leads, events
-        File paths (``.csv``, ``.parquet``, ``.jsonl``), pyarrow Tables or pandas
-        DataFrames. ``events`` may be omitted.
-    as_of
-        The instant T: a datetime, an ISO 8601 text, or None for now (UTC).
-    explain
-        Add one ``rule:<id>`` column per rule with its points, and ``disqualified_by``.
-    cutoff
-        A lead column holding each lead's own T (``as_of`` where empty): events
-        after it are ignored and ages count from it, so no later event leaks in.
+        Parameters
+        ----------
+        model
+            A :class:`~leadscore.model.Model` or the path of a model file.
+        leads, events
+            File paths (``.csv``, ``.parquet``, ``.jsonl``), pyarrow Tables or pandas
+            DataFrames. ``events`` may be omitted.
+        as_of
+            The instant T: a datetime, an ISO 8601 text, or None for now (UTC).
+        explain
+            Add one ``rule:<id>`` column per rule with its points, and ``disqualified_by``.
+        cutoff
+            A lead column holding each lead's own T (``as_of`` where empty): events
+            after it are ignored and ages count from it, so no later event leaks in.
+        since
+            An earlier output of ``score`` (same model and engine): only the leads whose
+            result can have changed are scored again (:mod:`leadscore.incremental`);
+            the results are those of a full run.
 
-    Examples
-    --------
-    >>> import pyarrow as pa
-    >>> model = {"name": "m", "fit": {"rules": [{"id": "ceo", "when": {"job_title": "CEO"},
-    ...     "points": 10}]}}
-    >>> leads = pa.table({"lead_id": ["1", "2"], "job_title": [" ceo", "Intern"]})
-    >>> score(load_model(model), leads, as_of="2025-06-01").column("fit").to_pylist()
-    [10.0, 0.0]
+        Examples
+        --------
+        >>> import ibis.expr.types as ir
+    import pyarrow as pa
+        >>> model = {"name": "m", "fit": {"rules": [{"id": "ceo", "when": {"job_title": "CEO"},
+        ...     "points": 10}]}}
+        >>> leads = pa.table({"lead_id": ["1", "2"], "job_title": [" ceo", "Intern"]})
+        >>> score(load_model(model), leads, as_of="2025-06-01").column("fit").to_pylist()
+        [10.0, 0.0]
     """
+    _no_cutoff_since(cutoff, since)
     opened = open_session(model, leads, events, as_of=as_of, engine=engine, cutoff=cutoff, db=db)
     with opened as session:
-        compiled = session.compiled()
-        expr = compiled.table if explain else compiled.results()
+        expr, _ = session.results(explain, since)
         table: pa.Table = session.con.to_pyarrow(expr)
         return table.select(expr.columns)
+
+
+def _no_cutoff_since(cutoff: str | None, since: Source | None) -> None:
+    if cutoff is not None and since is not None:
+        raise LeadscoreError(
+            ErrorCode.BAD_ARGUMENT,
+            "Incremental re-scoring (since) works at one instant T, not with per-lead cut-offs.",
+            hint="Score with cutoff in a full run.",
+        )
 
 
 def score_file(
@@ -163,12 +194,17 @@ def score_file(
     explain: bool = False,
     progress: Report | None = None,
     cutoff: str | None = None,
+    since: Source | None = None,
+    planned: Callable[[RescorePlan], None] | None = None,
 ) -> Path:
     """Score every lead and write the results to ``out`` (by extension), atomically.
 
     Results stream from the engine to the file; nothing is loaded into Python.
     ``progress`` is called with the engine's percentage done, from another thread.
+    With ``since`` (an earlier output), only leads whose result can have changed
+    are scored again; ``planned`` then hears how many, and why.
     """
+    _no_cutoff_since(cutoff, since)
     opened = open_session(
         model,
         leads,
@@ -180,8 +216,9 @@ def score_file(
         db=db,
     )
     with opened as session:
-        compiled = session.compiled()
-        results = compiled.table if explain else compiled.results()
+        results, plan = session.results(explain, since)
+        if plan is not None and planned is not None:
+            planned(plan)
         return write_table(session.con, results, out, progress)
 
 

@@ -54,11 +54,22 @@ def score(
     memory_limit: Annotated[
         str | None, typer.Option("--memory-limit", help="Engine memory limit, e.g. 2GB.")
     ] = None,
+    since: Annotated[
+        str | None,
+        typer.Option(
+            "--since",
+            help="An earlier output of score (file or table): score again only the leads "
+            "whose result can have changed; the results equal a full run's.",
+        ),
+    ] = None,
 ) -> None:
     """Score every lead and write the results.
 
     Example: leadscore score -m model.yaml -l leads.csv -e events.parquet -o scores.csv
+
+    Every morning: leadscore score ... --since yesterday.parquet -o today.parquet
     """
+    plans: list[leadscore.RescorePlan] = []
     with progress_bar("Scoring") as report:
         path = run(
             lambda: leadscore.score_file(
@@ -72,8 +83,12 @@ def score(
                 memory_limit=memory_limit,
                 explain=explain,
                 progress=report,
+                since=since,
+                planned=plans.append,
             )
         )
+    for plan in plans:
+        err.print(str(plan), highlight=False)
     err.print(f"Wrote {path}", highlight=False)
 
 

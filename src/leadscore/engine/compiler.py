@@ -18,6 +18,7 @@ import ibis.expr.types as ir
 
 from leadscore.engine.conditions import compile_condition, reading_tests
 from leadscore.engine.events import INSTANT, LEAD, EventPlan, micros, plan_events, prepare_events
+from leadscore.engine.fingerprints import AS_OF, FINGERPRINT, event_digest, lead_fingerprint
 from leadscore.engine.values import Reading, double
 from leadscore.model import InactivityRule, Model
 
@@ -54,10 +55,11 @@ class Compiled:
     result_columns: tuple[str, ...]
     rule_columns: tuple[str, ...]
     with_leads: ir.Table  # every lead column beside the results, for lists people read
+    state_columns: tuple[str, ...] = ()  # as_of and fingerprint, for `score --since`
 
     def results(self) -> ir.Table:
         """The score columns users get (SPEC §4 ``score``)."""
-        return self.table.select(*self.result_columns)
+        return self.table.select(*self.result_columns, *self.state_columns)
 
 
 def compile_model(
@@ -66,6 +68,7 @@ def compile_model(
     events: ir.Table | None,
     as_of: datetime | ir.TimestampScalar,
     cutoff: str | None = None,
+    engine: str | None = None,
 ) -> Compiled:
     """Build the scoring query of ``model`` over ``leads`` and ``events`` as of ``as_of``.
 
@@ -73,13 +76,15 @@ def compile_model(
     naive UTC datetime, or an expression such as ``ibis.now()`` (for SQL that runs
     later, as of the moment it runs). With ``cutoff``, each lead is scored as of the instant in
     that (naive UTC timestamp) lead column, or ``as_of`` where it is null: one query
-    then serves point-in-time features and backtests. Nothing is executed here.
+    then serves point-in-time features and backtests. With ``engine`` (the name of
+    the engine that runs it), the results also carry each lead's T (``as_of``) and
+    ``fingerprint`` (:mod:`leadscore.engine.fingerprints`). Nothing is executed here.
     """
-    key = _key_function(leads, events)
+    key = key_function(leads, events)
     table = leads.mutate(**{LEAD: key(leads.lead_id), INSTANT: _instant(leads, as_of, cutoff)})
-    owners = _owners(leads, key) if model.merge_duplicates else None
+    owners = owners_of(leads, key) if model.merge_duplicates else None
     instant = as_of if cutoff is None else None
-    table, rule_cols = _join_events(model, table, events, instant, key, owners)
+    table, rule_cols = _join_events(model, table, events, instant, key, owners, engine)
     fields = reading_tests(_lead_fields(table))
 
     fit_cols = {
@@ -104,19 +109,25 @@ def compile_model(
         disqualified_by=_disqualified_by(model, fields),
     )
     table = table.mutate(stage=_stage(model, table, fields))
+    state: tuple[str, ...] = ()
+    if engine is not None:
+        state = (AS_OF, FINGERPRINT)
+        table = table.mutate(
+            **{AS_OF: table[INSTANT], FINGERPRINT: lead_fingerprint(model, table, engine)}
+        )
     rule_ids = [r.id for r in model.fit.rules] + engagement_ids
     rule_ids += [r.id for i in model.interests for r in i.rules]
     rule_names = tuple(rule_column(i) for i in rule_ids)
     results = (*RESULT_COLUMNS, *interests)
-    explained = table.select(*results, "disqualified_by", *rule_names)
-    return Compiled(explained, results, rule_names, table)
+    explained = table.select(*results, "disqualified_by", *rule_names, *state)
+    return Compiled(explained, results, rule_names, table, state)
 
 
 KeyFn = Callable[[ir.Column], ir.Value]
 Contributions = Callable[[ir.Table], dict[str, ir.FloatingValue]]
 
 
-def _owners(leads: ir.Table, key: KeyFn) -> ir.Table:
+def owners_of(leads: ir.Table, key: KeyFn) -> ir.Table:
     """``merge_duplicates``: each lead key and the key its events count on.
 
     A duplicate's events count on the lead it duplicates (``duplicate_of``), once:
@@ -137,7 +148,7 @@ def _instant(
     return leads[cutoff].cast("timestamp").fill_null(T)
 
 
-def _key_function(leads: ir.Table, events: ir.Table | None) -> KeyFn:
+def key_function(leads: ir.Table, events: ir.Table | None) -> KeyFn:
     """Lead ids compare as trimmed, case-sensitive text; integers on both sides as is."""
     both_integer = leads.lead_id.type().is_integer() and (
         events is None or events.lead_id.type().is_integer()
@@ -154,10 +165,12 @@ def _join_events(
     as_of: datetime | ir.TimestampScalar | None,
     key: KeyFn,
     owners: ir.Table | None = None,
+    engine: str | None = None,
 ) -> tuple[ir.Table, Contributions]:
     """Left-join the per-lead event aggregates; return the rule-contribution builder.
 
     ``as_of`` None: each lead has its own T, in the ``INSTANT`` column of ``table``.
+    With ``engine``, the aggregates include the events' digest (fingerprints).
     """
     if events is None or not ([*model.all_engagement_rules()] or model.inactivity_rules):
         events = None
@@ -166,6 +179,8 @@ def _join_events(
         instants = table.select(LEAD, INSTANT) if as_of is None else as_of
         prepared = prepare_events(events, instants, key, model, owners)
         weighted, plan = plan_events(model, prepared)
+        if engine is not None:
+            plan.aggregates.update(event_digest(weighted, model, engine))
         per_lead: list[ir.Table] = []
         if plan.aggregates:
             per_lead.append(weighted.group_by(LEAD).aggregate(**plan.aggregates))

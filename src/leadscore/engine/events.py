@@ -112,24 +112,39 @@ def relevant_events(model: Model) -> tuple[float | None, tuple[str, ...] | None]
     return days, tuple(dict.fromkeys(names))
 
 
+def keyed_ids(events: ir.Table) -> ir.Table:
+    """The events that have an ``event_id``, with the id to compare in ``_eid``."""
+    reading = Reading(events.event_id, "event_id")
+    keyed = events.mutate(_eid=reading.trimmed() if reading.dtype.is_string() else events.event_id)
+    return keyed.filter(reading.present())
+
+
+def repeated_ids(keyed: ir.Table) -> ir.Table:
+    """The ids (``_eid``) of :func:`keyed_ids` that more than one event has.
+
+    Ids are almost all unique, so the repeated ones are found by sorting the ids
+    and comparing neighbours, cheaper than grouping millions of single ids.
+    """
+    ids = keyed.select("_eid")
+    ids = ids.mutate(_previous=ids._eid.lag().over(order_by=ids._eid))
+    return ids.filter(ids._eid == ids._previous).select("_eid").distinct()
+
+
 def first_copies(events: ir.Table) -> ir.Table:
     """Of events sharing an ``event_id``, only the earliest (SPEC §3); no id: kept.
 
-    Ids are almost all unique, so the repeated ones are found first (sorting the
-    ids and comparing neighbours, cheaper than grouping millions of single ids),
-    and only their events are ranked; every other event passes an anti-join.
+    Only the events of repeated ids are ranked; every other event passes an anti-join.
     """
-    reading = Reading(events.event_id, "event_id")
-    keyed = events.mutate(_eid=reading.trimmed() if reading.dtype.is_string() else events.event_id)
-    keyed = keyed.filter(reading.present())
-    ids = keyed.select("_eid")
-    ids = ids.mutate(_previous=ids._eid.lag().over(order_by=ids._eid))
-    repeated = ids.filter(ids._eid == ids._previous).select("_eid").distinct()
+    keyed = keyed_ids(events)
+    repeated = repeated_ids(keyed)
     copies = keyed.semi_join(repeated, "_eid")
-    first = ibis.row_number().over(group_by=copies._eid, order_by=copies.timestamp)
+    # Copies at the same instant in several leads: the lowest lead_id's counts.
+    order = [copies.timestamp, copies.lead_id]
+    first = ibis.row_number().over(group_by=copies._eid, order_by=order)
     earliest = copies.mutate(_first=first).filter(lambda t: t._first == 0).drop("_first")
     single = keyed.anti_join(repeated, "_eid")
-    return events.filter(~reading.present()).union(single.drop("_eid")).union(earliest.drop("_eid"))
+    absent = ~Reading(events.event_id, "event_id").present()
+    return events.filter(absent).union(single.drop("_eid")).union(earliest.drop("_eid"))
 
 
 def prepare_events(
@@ -306,7 +321,10 @@ def _plan_distinct(
         age, points = per_value[f"_d{i}"], float(rule.points)
         if rule.min_count is None:
             name = plan.name()
-            totals[name] = decay.weight(age).sum(where=age.notnull())
+            if decay.half_life_days is None:  # every kept event weighs 1
+                totals[name] = age.count().cast("float64")
+            else:
+                totals[name] = decay.weight(age).sum(where=age.notnull())
             plan.contributions[rule.id] = _capped(
                 rule, functools.partial(_scaled_sum, points, name)
             )

@@ -1,0 +1,172 @@
+"""`make bench` (second part): incremental re-scoring against a full run.
+
+    python bench/incremental.py [--sizes small,medium,large]
+
+For each size (data of bench/run.py in .bench/<size>/), scores the bench model as of
+AS_OF once in full (yesterday's results), then adds one late event (timestamp one
+hour before AS_OF, a pricing-page view) to 1 % of the leads and measures, as whole
+`leadscore score` commands in fresh processes:
+
+- **same T**: the full run and `--since yesterday` at AS_OF (only the 1 % changed);
+- **next day**: both at AS_OF + 1 day. The bench model decays (half-life 30 days),
+  so every lead with an event in its window changes with T and is scored again;
+- **next day, no decay**: the same model without `half_life_days`: only the leads
+  with a new event or an event crossing the window or an inactivity horizon.
+
+Each incremental result is compared with its full run lead by lead (numbers to 1e-9
+relative). Prints seconds, peak RSS, leads re-scored and the ratio incremental/full
+(target at the same T: <= 0.05 at the large size). Exits 1 on any difference.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+from rich.console import Console
+from rich.table import Table
+from ruamel.yaml import YAML
+
+from compare import compare
+from measure import Run, measure
+from run import AS_OF, DATA, SHARED_BENCH, ensure_data
+
+SHARE = 0.01
+
+
+def late_events(folder: Path) -> Path:
+    """events.parquet plus one late pricing-page view for 1 % of the leads (seed 7)."""
+    target = folder / "events_late.parquet"
+    if target.exists():
+        return target
+    leads = pq.read_table(folder / "leads.parquet", columns=["lead_id"]).column("lead_id")
+    chosen = np.random.default_rng(7).choice(leads.to_numpy(), int(len(leads) * SHARE), False)
+    events = pq.ParquetFile(folder / "events.parquet")
+    schema = events.schema_arrow
+    at = datetime.fromisoformat(AS_OF.replace("Z", "+00:00")) - timedelta(hours=1)
+    first_id = 10**12
+    extra = {
+        "event_id": pa.array(range(first_id, first_id + len(chosen)), pa.int64()),
+        "lead_id": pa.array(chosen, pa.int64()),
+        "type": pa.array(["page_view"] * len(chosen)),
+        "timestamp": pa.array([at] * len(chosen), schema.field("timestamp").type),
+        "url": pa.array(["https://www.acme-lathes.com/pricing"] * len(chosen)),
+    }
+    late = pa.table(
+        {f.name: extra.get(f.name, pa.nulls(len(chosen), f.type)) for f in schema}, schema=schema
+    )
+    partial = target.with_suffix(".partial")
+    with pq.ParquetWriter(partial, schema) as writer:
+        for batch in events.iter_batches(batch_size=131_072):
+            writer.write_batch(batch)
+        writer.write_table(late)
+    partial.rename(target)
+    return target
+
+
+def undecayed_model(work: Path) -> Path:
+    """The bench model without decay (half_life_days removed)."""
+    yaml = YAML()
+    model = yaml.load((SHARED_BENCH / "model.yaml").read_text())
+    del model["engagement"]["half_life_days"]
+    target = work / "model_no_decay.yaml"
+    with target.open("w") as handle:
+        yaml.dump(model, handle)
+    return target
+
+
+# In a fresh process: the call alone is timed; the plan of a --since run goes to PLAN.
+API_CALL = """
+import json, sys, time
+import leadscore
+model, leads, events, out, as_of, since, plan = sys.argv[1:]
+m = leadscore.load_model(model)
+plans = []
+start = time.perf_counter()
+leadscore.score_file(m, leads, events, out, as_of=as_of, since=since or None,
+                     planned=plans.append)
+seconds = time.perf_counter() - start
+if plans:
+    open(plan, "w").write(json.dumps({"rescored": plans[0].rescored, "text": str(plans[0])}))
+print(json.dumps({"seconds": seconds}))
+"""
+
+
+def score(
+    model: Path, folder: Path, events: Path, out: Path, as_of: str, since: Path | None = None
+) -> tuple[Run, dict[str, Any]]:
+    """One measured scoring call in a fresh process, and the plan of a --since run."""
+    plan = out.with_suffix(".plan.json")
+    plan.unlink(missing_ok=True)
+    leads = folder / "leads.parquet"
+    argv = [sys.executable, "-c", API_CALL, str(model), str(leads), str(events), str(out)]
+    argv += [as_of, str(since or ""), str(plan)]
+    run = measure(argv, f"score {'--since' if since else 'full'} {out.name}", out)
+    return run, json.loads(plan.read_text()) if plan.exists() else {}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="small,medium", help="small,medium,large")
+    args = parser.parse_args(argv)
+    console = Console()
+    table = Table(title="Incremental re-scoring (`score --since`) against a full run")
+    for column in ("size", "scenario", "re-scored", "full s", "--since s", "ratio", "peak GiB"):
+        table.add_column(column, justify="right" if column != "scenario" else "left")
+    failed = False
+    for size in args.sizes.split(","):
+        folder = ensure_data(size, console)
+        work = DATA / "incremental" / size
+        work.mkdir(parents=True, exist_ok=True)
+        events = late_events(folder)
+        model = SHARED_BENCH / "model.yaml"
+        plain = undecayed_model(work)
+        next_day = (
+            (datetime.fromisoformat(AS_OF.replace("Z", "+00:00")) + timedelta(days=1))
+            .astimezone(UTC)
+            .strftime("%Y-%m-%dT%H:%M:%SZ")
+        )
+        scenarios = [
+            ("same T, 1 % late events", model, AS_OF),
+            ("next day (decay)", model, next_day),
+            ("next day, no decay", plain, next_day),
+        ]
+        baselines: dict[Path, Path] = {}
+        for name, used, as_of in scenarios:
+            if used not in baselines:
+                baselines[used] = work / f"yesterday_{used.stem}.parquet"
+                original = folder / "events.parquet"
+                score(used, folder, original, baselines[used], AS_OF)
+            slug = re.sub(r"\W+", "_", name)
+            full, _ = score(used, folder, events, work / f"full_{slug}.parquet", as_of)
+            since, plan = score(
+                used, folder, events, work / f"since_{slug}.parquet", as_of, baselines[used]
+            )
+            mismatches, examples = compare(full.output, since.output)
+            if any(mismatches.values()):
+                failed = True
+                console.print(f"[red]{size} {name}: results differ {mismatches} {examples[:2]}")
+            total = pq.read_metadata(full.output).num_rows
+            table.add_row(
+                size,
+                name,
+                f"{plan.get('rescored', total):,} of {total:,}",
+                f"{full.seconds:.2f}",
+                f"{since.seconds:.2f}",
+                f"{since.seconds / full.seconds:.3f}",
+                f"{since.peak / 2**30:.2f}",
+            )
+    console.print(table)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,249 @@
+"""Incremental re-scoring (``leadscore score --since PREVIOUS``): the same results
+as a full run, computing only the leads whose result can have changed.
+
+A lead is scored again when
+
+- it is new, or its ``fingerprint`` (:mod:`leadscore.engine.fingerprints`) differs
+  from the previous run's: the model, a lead field the model reads, or one of the
+  events the model can see changed (added, edited, removed, or moved in or out of
+  the look-back because T moved);
+- T moved and its result depends on T alone: with decay, any event inside the
+  window; an event crossing the window's edge or an inactivity horizon between
+  the two instants; a ``created_at`` crossing an inactivity horizon;
+- it shares an ``event_id`` with another lead (de-duplication is global), or it
+  belongs to a group of duplicates with such a lead (``merge_duplicates``).
+
+Every other lead keeps its previous row, with the new ``as_of``. Deciding costs one
+pass over the events (their digest per lead), no scoring.
+"""
+
+from __future__ import annotations
+
+import functools
+import operator
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+import ibis
+import ibis.expr.types as ir
+import pyarrow as pa
+
+from leadscore.engine.backends import upload
+from leadscore.engine.compiler import Compiled, compile_model, key_function, owners_of
+from leadscore.engine.events import LEAD, Decay, keyed_ids, micros, prepare_events, repeated_ids
+from leadscore.engine.fingerprints import AS_OF, FINGERPRINT, event_digest, lead_fingerprint
+from leadscore.engine.inputs import Inputs, describe, stage
+from leadscore.engine.io import Source
+from leadscore.errors import ErrorCode, LeadscoreError
+from leadscore.model import Model
+
+REASONS = ("new", "changed", "time", "shared", "duplicates")
+COPIES = "copies"  # keys of unknown leads whose events share an id with a lead's
+
+
+@dataclass(frozen=True)
+class RescorePlan:
+    """What an incremental run re-scores, and why (counts of leads per reason)."""
+
+    leads: int
+    rescored: int
+    reasons: dict[str, int] = field(default_factory=dict)
+    previous_as_of: datetime | None = None
+    full: str | None = None  # why every lead is scored again, when it is
+
+    def __str__(self) -> str:
+        if self.full is not None:
+            return f"Scoring all {self.leads:,} leads: {self.full}."
+        why = ", ".join(f"{n:,} {r}" for r, n in self.reasons.items() if n)
+        return f"Re-scored {self.rescored:,} of {self.leads:,} leads ({why or 'none changed'})."
+
+
+@dataclass(frozen=True)
+class Rescored:
+    """The results of an incremental run, and its plan."""
+
+    compiled: Compiled  # over the re-scored leads only
+    table: ir.Table  # every lead: re-scored rows and carried-over ones
+    plan: RescorePlan
+
+
+def rescore(
+    con: Any,
+    model: Model,
+    inputs: Inputs,
+    as_of: datetime,
+    previous: Source,
+    explain: bool = False,
+) -> Rescored:
+    """The results of a full run at ``as_of``, re-using ``previous`` where exact."""
+    full = compile_model(model, inputs.leads, inputs.events, as_of, None, con.name)
+    wanted = full.table if explain else full.results()
+    total = int(con.to_pyarrow(inputs.leads.count()).as_py())
+    where = describe(previous, "previous results")
+    prev = stage(con, previous, "previous", where, ("lead_id", AS_OF, FINGERPRINT), [AS_OF])
+    if set(prev.columns) != set(wanted.columns):
+        why = f"{where} has other columns than these results (another model, or --explain)"
+        return Rescored(full, wanted, RescorePlan(total, total, full=why))
+    instants = con.to_pyarrow(prev.aggregate(lo=prev[AS_OF].min(), hi=prev[AS_OF].max()))
+    lo, hi = instants.column("lo")[0].as_py(), instants.column("hi")[0].as_py()
+    if lo is None:
+        return Rescored(full, wanted, RescorePlan(total, total, full=f"{where} is empty"))
+    if lo != hi:
+        raise LeadscoreError(
+            ErrorCode.BAD_ARGUMENT,
+            f"{where} was scored at several instants (as_of from {lo} to {hi}).",
+            hint="--since needs the output of one `leadscore score` run (without cut-offs).",
+        )
+    previous_as_of = lo.replace(tzinfo=None)
+    keys = _to_rescore(con, model, inputs, as_of, previous_as_of, prev)
+    counts = dict.fromkeys([*REASONS, COPIES], 0)
+    for reason in keys.column("reason").to_pylist():
+        counts[str(reason)] += 1
+    del counts[COPIES]
+    plan = RescorePlan(total, sum(counts.values()), counts, previous_as_of)
+    chosen = upload(con, pa.RecordBatchReader.from_batches(keys.schema, keys.to_batches()), "keys")
+    key = key_function(inputs.leads, inputs.events)
+    leads = inputs.leads.semi_join(chosen, key(inputs.leads.lead_id) == chosen[LEAD])
+    events = inputs.events
+    if events is not None:
+        events = events.semi_join(chosen, key(events.lead_id) == chosen[LEAD])
+    compiled = compile_model(model, leads, events, as_of, None, con.name)
+    fresh = compiled.table if explain else compiled.results()
+    schema = fresh.schema()
+    kept = prev.mutate(_key=key(prev.lead_id.try_cast(inputs.leads.lead_id.type())))
+    kept = kept.anti_join(chosen, kept._key == chosen[LEAD])
+    current = inputs.leads.select(_lead=key(inputs.leads.lead_id))
+    kept = kept.semi_join(current, kept._key == current._lead)
+    carried = kept.select(
+        **{name: _previous_value(kept, name, schema[name], as_of) for name in fresh.columns}
+    )
+    return Rescored(compiled, fresh.union(carried), plan)
+
+
+def _previous_value(prev: ir.Table, name: str, dtype: Any, as_of: datetime) -> ir.Value:
+    if name == AS_OF:
+        return ibis.literal(as_of, type="timestamp")
+    column = prev[name]
+    return column if column.type() == dtype else column.cast(dtype)
+
+
+def _to_rescore(
+    con: Any,
+    model: Model,
+    inputs: Inputs,
+    as_of: datetime,
+    previous_as_of: datetime,
+    prev: ir.Table,
+) -> pa.Table:
+    """The keys of the leads to score again, each with its first reason."""
+    leads, events = inputs.leads, inputs.events
+    key = key_function(leads, events)
+    owners = owners_of(leads, key) if model.merge_duplicates else None
+    table = leads.mutate(**{LEAD: key(leads.lead_id)})
+    shared = None
+    timed = _instant_tests(model, as_of, previous_as_of)
+    time_moved = functools.reduce(
+        operator.or_, [ibis.literal(False), *_created_tests(model, table, as_of, previous_as_of)]
+    )
+    if events is not None and (list(model.all_engagement_rules()) or model.inactivity_rules):
+        prepared = prepare_events(events, as_of, key, model, owners)
+        aggregates = event_digest(prepared, model, con.name)
+        if timed:
+            crossing = functools.reduce(operator.or_, [test(prepared) for test in timed])
+            aggregates["_time"] = crossing.any()
+        digest = prepared.group_by(LEAD).aggregate(**aggregates)
+        table = table.left_join(digest, LEAD).drop(f"{LEAD}_right")
+        if timed:
+            time_moved = time_moved | table._time.fill_null(False)
+        if "event_id" in events.columns:
+            shared = _sharing_leads(events, key)
+            table = table.left_join(shared, table[LEAD] == shared._shared).drop("_shared")
+            table = table.mutate(_shares=table._sharing.fill_null(False))
+    fingerprint = lead_fingerprint(model, table, con.name)
+    before = prev.select(
+        _pk=key(prev.lead_id.try_cast(leads.lead_id.type())),
+        _pfp=prev[FINGERPRINT].try_cast("int64"),
+    )
+    table = table.left_join(before, table[LEAD] == before._pk)
+    shares = table._shares if "_shares" in table.columns else ibis.literal(False)
+    reason = ibis.cases(
+        (table._pk.isnull(), "new"),
+        ((table._pfp != fingerprint).fill_null(True), "changed"),
+        (time_moved, "time"),
+        (shares, "shared"),
+        else_=ibis.null("string"),
+    )
+    table = table.mutate(reason=reason)
+    if model.merge_duplicates:  # a group of duplicates is scored together
+        group = ibis.coalesce(key(table.duplicate_of.cast(leads.lead_id.type())), table[LEAD])
+        table = table.mutate(_group=group)
+        groups = table.filter(table.reason.notnull()).select(_g=table._group).distinct()
+        table = table.left_join(groups, table._group == groups._g)
+        table = table.mutate(
+            reason=ibis.coalesce(
+                table.reason, table._g.notnull().ifelse("duplicates", ibis.null("string"))
+            )
+        )
+    chosen = table.filter(table.reason.notnull()).select(LEAD, "reason")
+    if shared is not None:  # copies held by unknown leads take part in de-duplication
+        others = shared.anti_join(leads, shared._shared == key(leads.lead_id))
+        chosen = chosen.union(
+            others.select(**{LEAD: others._shared, "reason": ibis.literal(COPIES)})
+        )
+    result: pa.Table = con.to_pyarrow(chosen)
+    return result
+
+
+Test = Callable[[ir.Table], ir.BooleanValue]
+
+
+def _between(column: ir.TimestampValue, lo: datetime, hi: datetime, days: float) -> ir.BooleanValue:
+    """Whether ``column`` crosses the ``days`` horizon as T moves from lo to hi."""
+    span = timedelta(microseconds=micros(days))
+    start = ibis.literal(lo - span, type="timestamp")
+    end = ibis.literal(hi - span, type="timestamp")
+    result: ir.BooleanValue = (column > start) & (column <= end)
+    return result
+
+
+def _instant_tests(model: Model, as_of: datetime, previous: datetime) -> list[Test]:
+    """Tests on prepared events that flag a lead whose result T alone can change."""
+    if as_of == previous:
+        return []
+    lo, hi = min(as_of, previous), max(as_of, previous)
+    section = model.engagement
+    tests: list[Test] = []
+    if section is not None and section.window_days is not None:
+        window = section.window_days
+        tests.append(lambda e: _between(e.timestamp, lo, hi, window))
+    if section is not None and section.half_life_days is not None:  # every event decays
+        decay = Decay(section.half_life_days, section.window_days)
+        tests.append(lambda e: e.age_us.notnull() & decay.in_window(e.age_us))
+    for rule in model.inactivity_rules:
+        days = rule.days
+        tests.append(functools.partial(lambda d, e: _between(e.timestamp, lo, hi, d), days))
+    return tests
+
+
+def _created_tests(
+    model: Model, leads: ir.Table, as_of: datetime, previous: datetime
+) -> list[ir.BooleanValue]:
+    """Leads whose ``created_at`` crosses an inactivity horizon as T moves."""
+    if as_of == previous or "created_at" not in leads.columns:
+        return []
+    lo, hi = min(as_of, previous), max(as_of, previous)
+    return [
+        _between(leads.created_at, lo, hi, rule.days).fill_null(False)
+        for rule in model.inactivity_rules
+    ]
+
+
+def _sharing_leads(events: ir.Table, key: Callable[[ir.Column], ir.Value]) -> ir.Table:
+    """Leads holding an ``event_id`` that another lead holds too."""
+    keyed = keyed_ids(events)
+    copies = keyed.semi_join(repeated_ids(keyed), "_eid").mutate(_lead=key(keyed.lead_id))
+    ids = copies.group_by("_eid").aggregate(_n=copies._lead.nunique())
+    crossed = copies.semi_join(ids.filter(ids._n > 1), "_eid")
+    return crossed.select(_shared=crossed._lead, _sharing=ibis.literal(True)).distinct()
