@@ -82,6 +82,25 @@ def test_distinct_keeps_the_most_recent_event_per_value():
     assert rule_points(model, events) == pytest.approx(1.0 + 0.125, rel=1e-12)
 
 
+def test_distinct_without_decay_counts_each_value_once():
+    rule = {"id": "r", "event": "page_view", "distinct": "session_id", "points": 2}
+    events = [
+        {"lead_id": "1", "type": "page_view", "timestamp": days_ago(1), "session_id": "S1"},
+        {"lead_id": "1", "type": "page_view", "timestamp": days_ago(2), "session_id": " s1 "},
+        {"lead_id": "1", "type": "page_view", "timestamp": days_ago(3), "session_id": "s2"},
+        {"lead_id": "1", "type": "page_view", "timestamp": days_ago(4), "session_id": None},
+    ]
+    # Values s1 and s2: 2 × 1 each; the event without a session is not in M.
+    assert rule_points(engagement([rule]), events) == 4.0
+
+
+def test_distinct_on_a_property_no_event_has_scores_nothing():
+    rule = {"id": "r", "event": "page_view", "distinct": "session_id", "points": 2}
+    events = [{"lead_id": "1", "type": "page_view", "timestamp": days_ago(1)}]
+    assert rule_points(engagement([rule]), events) == 0.0
+    assert rule_points(engagement([rule], half_life_days=10), events) == 0.0
+
+
 def test_min_count_scores_the_weight_of_the_nth_most_recent_event():
     rule = {"id": "r", "event": "page_view", "min_count": 3, "points": 8}
     model = engagement([rule], half_life_days=10)

@@ -215,6 +215,9 @@ def plan_events(model: Model, events: ir.Table) -> tuple[ir.Table, EventPlan]:
     for rule in rules:
         _plan_rule(plan, rule, weighted, fields, test, decay)
     for name, members in plan.distinct.items():
+        if fields(name).column is None:  # no event has the property: every M is empty
+            plan.contributions.update({rule.id: _no_points for rule, _ in members})
+            continue
         _plan_distinct(plan, members, weighted, fields(name), decay)
     for inactive in model.inactivity_rules:
         _plan_inactivity(plan, inactive, weighted)
@@ -339,6 +342,10 @@ def _plan_distinct(
             _plan_nth(plan, rule, ages, decay)
     if totals:
         plan.subplans.append(per_value.group_by(LEAD).aggregate(**totals))
+
+
+def _no_points(t: ir.Table) -> ir.FloatingValue:
+    return double(0.0)
 
 
 def _scaled_sum(points: float, name: str, t: ir.Table) -> ir.FloatingValue:
