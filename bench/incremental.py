@@ -28,6 +28,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -35,7 +36,6 @@ from rich.console import Console
 from rich.table import Table
 from ruamel.yaml import YAML
 
-from compare import compare
 from measure import Run, measure
 from run import AS_OF, DATA, SHARED_BENCH, ensure_data
 
@@ -150,10 +150,10 @@ def main(argv: list[str] | None = None) -> int:
             since, plan = score(
                 used, folder, events, work / f"since_{slug}.parquet", as_of, baselines[used]
             )
-            mismatches, examples = compare(full.output, since.output)
-            if any(mismatches.values()):
+            mismatches = differences(full.output, since.output)
+            if mismatches:
                 failed = True
-                console.print(f"[red]{size} {name}: results differ {mismatches} {examples[:2]}")
+                console.print(f"[red]{size} {name}: results differ: {mismatches}")
             total = pq.read_metadata(full.output).num_rows
             table.add_row(
                 size,
@@ -166,6 +166,28 @@ def main(argv: list[str] | None = None) -> int:
             )
     console.print(table)
     return 1 if failed else 0
+
+
+def differences(full: Path, since: Path) -> dict[str, int]:
+    """Per column, the leads whose values differ (numbers to 1e-9 relative)."""
+    con = duckdb.connect()
+    schema = con.execute(f"DESCRIBE SELECT * FROM '{full}'").fetchall()
+    tests = []
+    for name, kind, *_ in schema:
+        a, b = f'f."{name}"', f's."{name}"'
+        if kind == "DOUBLE":
+            same = f"coalesce(abs({a} - {b}) <= 1e-9 * greatest(abs({a}), abs({b}), 1e-3), false)"
+            same = f"(({a} IS NULL AND {b} IS NULL) OR {same})"
+        else:
+            same = f"{a} IS NOT DISTINCT FROM {b}"
+        tests.append(f'count(*) FILTER (WHERE NOT ({same})) AS "{name}"')
+    rows = con.execute(
+        f"SELECT count(*) FILTER (WHERE f.lead_id IS NULL OR s.lead_id IS NULL) AS missing, "
+        f"{', '.join(tests)} FROM '{full}' f FULL JOIN '{since}' s USING (lead_id)"
+    )
+    names = [d[0] for d in rows.description or []]
+    found = rows.fetchone() or ()
+    return {n: v for n, v in zip(names, found, strict=True) if v}
 
 
 if __name__ == "__main__":

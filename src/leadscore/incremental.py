@@ -30,7 +30,7 @@ import ibis
 import ibis.expr.types as ir
 import pyarrow as pa
 
-from leadscore.engine.backends import upload
+from leadscore.engine.backends import materialize, upload
 from leadscore.engine.compiler import Compiled, compile_model, key_function, owners_of
 from leadscore.engine.events import LEAD, Decay, keyed_ids, micros, prepare_events, repeated_ids
 from leadscore.engine.fingerprints import AS_OF, FINGERPRINT, event_digest, lead_fingerprint
@@ -105,10 +105,13 @@ def rescore(
     plan = RescorePlan(total, sum(counts.values()), counts, previous_as_of)
     chosen = upload(con, pa.RecordBatchReader.from_batches(keys.schema, keys.to_batches()), "keys")
     key = key_function(inputs.leads, inputs.events)
+    # The chosen leads' rows and events are read several times by the query: once here.
     leads = inputs.leads.semi_join(chosen, key(inputs.leads.lead_id) == chosen[LEAD])
+    leads = materialize(con, leads, "leads")
     events = inputs.events
     if events is not None:
         events = events.semi_join(chosen, key(events.lead_id) == chosen[LEAD])
+        events = materialize(con, events, "events")
     compiled = compile_model(model, leads, events, as_of, None, con.name)
     fresh = compiled.table if explain else compiled.results()
     schema = fresh.schema()

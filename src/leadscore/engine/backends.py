@@ -158,6 +158,22 @@ def upload(con: Any, data: pa.RecordBatchReader, role: str) -> ir.Table:
     return con.create_table(name, data.read_all(), temp=True)
 
 
+def materialize(con: Any, expr: ir.Table, role: str) -> ir.Table:
+    """Compute ``expr`` once into a temporary table: a small subset read many times."""
+    name = f"leadscore_{role}_{uuid.uuid4().hex[:12]}"
+    if con.name == "pyspark":
+        frame = con._session.sql(con.compile(expr)).localCheckpoint()
+        frame.createOrReplaceTempView(name)
+        return con.table(name)
+    if con.name == "duckdb":  # ibis 12 fetches through a method DuckDB 2 lacks
+        con._run_pre_execute_hooks(expr)
+        con.con.execute(f'CREATE TEMP TABLE "{name}" AS {con.compile(expr)}')
+        return con.table(name)
+    table = con.create_table(name, expr, temp=True)
+    con.raw_sql(f'ANALYZE "{name}"').close()
+    return table
+
+
 def _copy_to_postgres(con: Any, data: pa.RecordBatchReader, name: str) -> ir.Table:
     """``COPY ... FROM STDIN`` in CSV, batch by batch: fast, and nothing held whole.
 
