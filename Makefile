@@ -45,6 +45,7 @@ lint: install
 
 bench: install
 	$(RUN) python bench/run.py
+	$(RUN) python bench/incremental.py
 
 bench-learn: install
 	$(RUN) python bench/learn.py

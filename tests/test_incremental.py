@@ -172,10 +172,12 @@ def test_moving_T_rescores_only_leads_whose_window_or_inactivity_edge_is_crossed
                     as_of=earlier)) == {"L1", "L2"}  # fmt: skip
 
 
-def test_with_decay_every_lead_with_a_visible_event_is_rescored_when_T_moves() -> None:
+def test_with_decay_a_run_at_another_T_is_a_full_run() -> None:
+    # Decay changes the points of every lead with an event in the window.
     decaying = model_of({"engagement": {**MODEL["engagement"], "half_life_days": 7}})
     later = T + timedelta(hours=1)
-    assert rescored(state(decaying), state(decaying, as_of=later)) == {"L1", "L2"}
+    assert rescored(state(decaying), state(decaying, as_of=later)) == {"L1", "L2", "L3"}
+    assert rescored(state(decaying), state(decaying)) == set()  # same T: nothing
 
 
 def test_a_changed_model_rescores_every_lead() -> None:

@@ -7,9 +7,10 @@ A lead is scored again when
   from the previous run's: the model, a lead field the model reads, or one of the
   events the model can see changed (added, edited, removed, or moved in or out of
   the look-back because T moved);
-- T moved and its result depends on T alone: with decay, any event inside the
-  window; an event crossing the window's edge or an inactivity horizon between
-  the two instants; a ``created_at`` crossing an inactivity horizon;
+- T moved and its result depends on T alone: an event crossing the window's edge
+  or an inactivity horizon between the two instants; a ``created_at`` crossing an
+  inactivity horizon. With decay, every lead with an event in the window changes
+  when T moves: the run is then a full one, said in the plan;
 - it shares an ``event_id`` with another lead (de-duplication is global), or it
   belongs to a group of duplicates with such a lead (``merge_duplicates``).
 
@@ -32,7 +33,7 @@ import pyarrow as pa
 
 from leadscore.engine.backends import materialize, upload
 from leadscore.engine.compiler import Compiled, compile_model, key_function, owners_of
-from leadscore.engine.events import LEAD, Decay, keyed_ids, micros, prepare_events, repeated_ids
+from leadscore.engine.events import LEAD, keyed_ids, micros, prepare_events, repeated_ids
 from leadscore.engine.fingerprints import AS_OF, FINGERPRINT, event_digest, lead_fingerprint
 from leadscore.engine.inputs import Inputs, describe, stage
 from leadscore.engine.io import Source
@@ -97,6 +98,13 @@ def rescore(
             hint="--since needs the output of one `leadscore score` run (without cut-offs).",
         )
     previous_as_of = lo.replace(tzinfo=None)
+    section = model.engagement
+    if as_of != previous_as_of and section is not None and section.half_life_days is not None:
+        why = (
+            "the model decays (half_life_days) and T moved, so every lead with an event "
+            "in the window changes"
+        )
+        return Rescored(full, wanted, RescorePlan(total, total, full=why))
     keys = _to_rescore(con, model, inputs, as_of, previous_as_of, prev)
     counts = dict.fromkeys([*REASONS, COPIES], 0)
     for reason in keys.column("reason").to_pylist():
@@ -221,9 +229,6 @@ def _instant_tests(model: Model, as_of: datetime, previous: datetime) -> list[Te
     if section is not None and section.window_days is not None:
         window = section.window_days
         tests.append(lambda e: _between(e.timestamp, lo, hi, window))
-    if section is not None and section.half_life_days is not None:  # every event decays
-        decay = Decay(section.half_life_days, section.window_days)
-        tests.append(lambda e: e.age_us.notnull() & decay.in_window(e.age_us))
     for rule in model.inactivity_rules:
         days = rule.days
         tests.append(functools.partial(lambda d, e: _between(e.timestamp, lo, hi, d), days))
