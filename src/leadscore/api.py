@@ -135,34 +135,33 @@ def score(
 ) -> pa.Table:
     """Score every lead as of ``as_of`` (SPEC §3) and return an Arrow table.
 
-        Parameters
-        ----------
-        model
-            A :class:`~leadscore.model.Model` or the path of a model file.
-        leads, events
-            File paths (``.csv``, ``.parquet``, ``.jsonl``), pyarrow Tables or pandas
-            DataFrames. ``events`` may be omitted.
-        as_of
-            The instant T: a datetime, an ISO 8601 text, or None for now (UTC).
-        explain
-            Add one ``rule:<id>`` column per rule with its points, and ``disqualified_by``.
-        cutoff
-            A lead column holding each lead's own T (``as_of`` where empty): events
-            after it are ignored and ages count from it, so no later event leaks in.
-        since
-            An earlier output of ``score`` (same model and engine): only the leads whose
-            result can have changed are scored again (:mod:`leadscore.incremental`);
-            the results are those of a full run.
+    Parameters
+    ----------
+    model
+        A :class:`~leadscore.model.Model` or the path of a model file.
+    leads, events
+        File paths (``.csv``, ``.parquet``, ``.jsonl``), pyarrow Tables or pandas
+        DataFrames. ``events`` may be omitted.
+    as_of
+        The instant T: a datetime, an ISO 8601 text, or None for now (UTC).
+    explain
+        Add one ``rule:<id>`` column per rule with its points, and ``disqualified_by``.
+    cutoff
+        A lead column holding each lead's own T (``as_of`` where empty): events
+        after it are ignored and ages count from it, so no later event leaks in.
+    since
+        An earlier output of ``score`` (same model and engine): only the leads whose
+        result can have changed are scored again (:mod:`leadscore.incremental`);
+        the results are those of a full run.
 
-        Examples
-        --------
-        >>> import ibis.expr.types as ir
-    import pyarrow as pa
-        >>> model = {"name": "m", "fit": {"rules": [{"id": "ceo", "when": {"job_title": "CEO"},
-        ...     "points": 10}]}}
-        >>> leads = pa.table({"lead_id": ["1", "2"], "job_title": [" ceo", "Intern"]})
-        >>> score(load_model(model), leads, as_of="2025-06-01").column("fit").to_pylist()
-        [10.0, 0.0]
+    Examples
+    --------
+    >>> import pyarrow as pa
+    >>> model = {"name": "m", "fit": {"rules": [{"id": "ceo", "when": {"job_title": "CEO"},
+    ...     "points": 10}]}}
+    >>> leads = pa.table({"lead_id": ["1", "2"], "job_title": [" ceo", "Intern"]})
+    >>> score(load_model(model), leads, as_of="2025-06-01").column("fit").to_pylist()
+    [10.0, 0.0]
     """
     _no_cutoff_since(cutoff, since)
     opened = open_session(model, leads, events, as_of=as_of, engine=engine, cutoff=cutoff, db=db)
