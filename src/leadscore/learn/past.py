@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
+import ibis.expr.types as ir
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -87,11 +89,9 @@ def latest_event(events: Source | None) -> datetime | None:
     """The end of the data: the latest event, the instant leads without a cut-off are seen."""
     if events is None:
         return None
-    where = describe(events, "events")
     con = connect()
     try:
-        table = read_table(con, events, "events", "events")
-        require_columns(table, EVENT_REQUIRED, where)
+        table, where = _checked_events(con, events)
         value = con.to_pyarrow(table.timestamp.max()).as_py()
         if not isinstance(value, datetime):
             table = normalise_timestamps(con, table, ["timestamp"], where)
@@ -105,15 +105,21 @@ def read_events(events: Source | None) -> pa.Table | None:
     """All events in memory, timestamps parsed: read once, then cut per fold."""
     if events is None:
         return None
-    where = describe(events, "events")
     con = connect()
     try:
-        table = read_table(con, events, "events", "events")
-        require_columns(table, EVENT_REQUIRED, where)
+        table, where = _checked_events(con, events)
         loaded: pa.Table = con.to_pyarrow(normalise_timestamps(con, table, ["timestamp"], where))
         return loaded
     finally:
         con.disconnect()
+
+
+def _checked_events(con: Any, events: Source) -> tuple[ir.Table, str]:
+    """The events read in ``con``, their required columns checked, and their name."""
+    where = describe(events, "events")
+    table = read_table(con, events, "events", "events")
+    require_columns(table, EVENT_REQUIRED, where)
+    return table, where
 
 
 def events_of(events: pa.Table | None, leads: pa.Table) -> pa.Table | None:
