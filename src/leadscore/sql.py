@@ -18,6 +18,7 @@ import ibis
 import ibis.expr.types as ir
 
 from leadscore.api import AsOf, as_of_instant
+from leadscore.engine import sharing
 from leadscore.engine.compiler import compile_model
 from leadscore.engine.events import relevant_events
 from leadscore.errors import ErrorCode, LeadscoreError
@@ -83,7 +84,7 @@ def scoring_sql(
     expr = compiled.table if explain else compiled.results()
     if dialect == "spark":
         ibis.pyspark  # noqa: B018 -- loading the backend registers the options its SQL reads
-    sql = ibis.to_sql(expr, dialect=_IBIS_DIALECT.get(dialect, dialect))
+    sql = sharing.to_sql(expr, _IBIS_DIALECT.get(dialect, dialect))
     header = _header(model, dialect, lead_table, event_table, as_of)
     return f"{header}\n{sql};\n"
 

@@ -25,6 +25,7 @@ import ibis.expr.types as ir
 import pyarrow as pa
 import pyarrow.csv as pa_csv
 
+from leadscore.engine import sharing
 from leadscore.errors import ErrorCode, LeadscoreError
 
 Engine = Literal["duckdb", "postgres", "spark"]
@@ -71,6 +72,7 @@ def _connect_postgres(url: str) -> Any:
             hint="Check the --db URL (postgresql://user:password@host:port/database) and "
             "that the server is running and accepts connections.",
         ) from None
+    sharing.install(con)
     con.raw_sql("SET TIME ZONE 'UTC'").close()
     # Results are read through a cursor, which PostgreSQL plans for the first 10 %
     # of rows by default: nested loops over the aggregates, hours instead of seconds.

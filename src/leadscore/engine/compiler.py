@@ -16,6 +16,7 @@ from datetime import datetime
 import ibis
 import ibis.expr.types as ir
 
+from leadscore.engine import sharing
 from leadscore.engine.conditions import compile_condition, reading_tests
 from leadscore.engine.events import INSTANT, LEAD, EventPlan, micros, plan_events, prepare_events
 from leadscore.engine.fingerprints import AS_OF, FINGERPRINT, event_digest, lead_fingerprint
@@ -176,9 +177,10 @@ def _join_events(
         events = None
     plan = EventPlan()
     if events is not None:
+        events = sharing.streamed(events, "events")
         instants = table.select(LEAD, INSTANT) if as_of is None else as_of
         prepared = prepare_events(events, instants, key, model, owners)
-        weighted, plan = plan_events(model, prepared)
+        weighted, plan = plan_events(model, prepared, events)
         if engine is not None:
             plan.aggregates.update(event_digest(weighted, model, engine))
         per_lead: list[ir.Table] = []

@@ -28,6 +28,7 @@ from typing import Any
 import ibis
 import ibis.expr.types as ir
 
+from leadscore.engine import sharing
 from leadscore.engine.conditions import TestFn, compile_condition, compile_test, condition_tests
 from leadscore.engine.values import Reading, double
 from leadscore.model import EngagementRule, InactivityRule, Model
@@ -135,16 +136,18 @@ def first_copies(events: ir.Table) -> ir.Table:
 
     Only the events of repeated ids are ranked; every other event passes an anti-join.
     """
-    keyed = keyed_ids(events)
-    repeated = repeated_ids(keyed)
+    keyed = sharing.streamed(keyed_ids(events), "keyed_events")
+    repeated = sharing.kept(repeated_ids(keyed), "repeated_ids")
     copies = keyed.semi_join(repeated, "_eid")
     # Copies at the same instant in several leads: the lowest lead_id's counts.
     order = [copies.timestamp, copies.lead_id]
     first = ibis.row_number().over(group_by=copies._eid, order_by=order)
     earliest = copies.mutate(_first=first).filter(lambda t: t._first == 0).drop("_first")
+    earliest = sharing.kept(earliest, "first_copies")
     single = keyed.anti_join(repeated, "_eid")
     absent = ~Reading(events.event_id, "event_id").present()
-    return events.filter(absent).union(single.drop("_eid")).union(earliest.drop("_eid"))
+    unique = events.filter(absent).union(single.drop("_eid")).union(earliest.drop("_eid"))
+    return sharing.streamed(unique, "unique_events")
 
 
 def prepare_events(
@@ -162,12 +165,11 @@ def prepare_events(
     Adds ``lead_key`` (the join key), ``etype`` (trimmed, lower-cased type) and
     ``age_us`` (microseconds before T).
     """
+    source = events
     if "event_id" in events.columns:
         events = first_copies(events)
     days, types = relevant_events(model)
-    events = events.mutate(etype=Reading(events.type, "type").text())
-    if types is not None:
-        events = events.filter(events.etype.isin(types))
+    events = _with_types(events, source, types)
     events = events.mutate(**{LEAD: key(events.lead_id)})
     if owners is not None:
         events = events.left_join(owners, events[LEAD] == owners.owner_from)
@@ -192,6 +194,22 @@ def prepare_events(
     return events
 
 
+def _with_types(events: ir.Table, source: ir.Table, types: tuple[str, ...] | None) -> ir.Table:
+    """Add ``etype``, the type as trimmed, lower-cased text; keep only ``types`` (None: all).
+
+    The text is computed once per distinct type of ``source`` (the events as read)
+    and joined back: a handful of values instead of a trim and a lower-case for
+    every event, and the join drops the types no rule reads.
+    """
+    names = source.select(_type=source.type).filter(lambda t: t._type.notnull()).distinct()
+    names = names.mutate(etype=Reading(names._type, "type").text())
+    if types is not None:
+        names = names.filter(names.etype.isin(types))
+    names = sharing.kept(names, "event_types")
+    how = "left" if types is None else "inner"
+    return events.join(names, events.type == names._type, how=how).drop("_type")
+
+
 def event_fields(events: ir.Table) -> Callable[[str], Reading]:
     """Engagement conditions read event properties; a few columns are not properties."""
 
@@ -203,14 +221,18 @@ def event_fields(events: ir.Table) -> Callable[[str], Reading]:
     return reading
 
 
-def plan_events(model: Model, events: ir.Table) -> tuple[ir.Table, EventPlan]:
-    """Plan every engagement, interest and inactivity rule over prepared events."""
+def plan_events(model: Model, events: ir.Table, source: ir.Table) -> tuple[ir.Table, EventPlan]:
+    """Plan every engagement, interest and inactivity rule over prepared events.
+
+    ``source`` holds the events as read, before :func:`prepare_events`.
+    """
     plan = EventPlan()
     section = model.engagement
     decay = Decay(section.half_life_days, section.window_days) if section else Decay(None, None)
     weighted = events.mutate(weight=decay.weight(events.age_us))
     rules = list(model.all_engagement_rules())
-    weighted, test = _text_tests(weighted, [t for r in rules for t in condition_tests(r.when)])
+    tests = [t for r in rules for t in condition_tests(r.when)]
+    weighted, test = _text_tests(weighted, source, tests)
     fields = event_fields(weighted)
     for rule in rules:
         _plan_rule(plan, rule, weighted, fields, test, decay)
@@ -224,12 +246,18 @@ def plan_events(model: Model, events: ir.Table) -> tuple[ir.Table, EventPlan]:
     return weighted, plan
 
 
-def _text_tests(events: ir.Table, tests: list[tuple[str, str, Any]]) -> tuple[ir.Table, TestFn]:
+def _text_tests(
+    events: ir.Table, source: ir.Table, tests: list[tuple[str, str, Any]]
+) -> tuple[ir.Table, TestFn]:
     """Tests on text properties, computed once per distinct value and joined back.
 
     A URL condition costs a trim, a lower-case and a search; run over each distinct
     URL instead of each event, it is paid a few thousand times, not millions (the
     join back is far cheaper). Tests on other types run per event: they are cheap.
+    The distinct values come straight from ``source``, the events as read: a few
+    more values than the events in scope have cost nothing, and the scan skips
+    the de-duplication and filters. The events with their tests are streamed
+    (:mod:`leadscore.engine.sharing`): each reader recomputes them as it scans.
     """
     fields = event_fields(events)
     columns: dict[tuple[str, str, str], str] = {}
@@ -243,16 +271,17 @@ def _text_tests(events: ir.Table, tests: list[tuple[str, str, Any]]) -> tuple[ir
     missing: dict[str, bool] = {}
     for index, (name, field_tests) in enumerate(by_field.items()):
         key_column = f"_k{index}"
-        values = events.select(**{key_column: events[name]})
+        values = source.select(**{key_column: source[name]})
         values = values.filter(values[key_column].notnull()).distinct()
         computed = {}
         for _, op, value in field_tests:
             column = columns[(name, op, repr(value))]
             computed[column] = compile_test(Reading(values[key_column], name), op, value)
             missing[column] = op == "exists" and value is False
-        dimension = values.mutate(**computed)
+        dimension = sharing.kept(values.mutate(**computed), f"{name}_tests")
         events = events.left_join(dimension, events[name] == dimension[key_column]).drop(key_column)
         events = events.mutate(**{c: events[c].fill_null(missing[c]) for c in computed})
+    events = sharing.streamed(events, "tested_events")
 
     def test(name: str, op: str, value: Any) -> ir.BooleanValue:
         column = columns.get((name, op, repr(value)))
@@ -276,9 +305,8 @@ def _plan_rule(
     matches = matches & compile_condition(rule.when, test)
     points = float(rule.points)
     single = rule.once if rule.min_count is None else rule.min_count == 1
-    if rule.distinct is not None:
-        value = fields(rule.distinct)
-        matches = matches & value.present()
+    if single and rule.distinct is not None:
+        matches = matches & fields(rule.distinct).present()
     if single:
         # The most recent event of M (with distinct: of any value) has the largest weight.
         name = plan.name()
@@ -315,7 +343,10 @@ def _plan_distinct(
     """
     flags = {f"_m{i}": matches for i, (_, matches) in enumerate(members)}
     marked = events.mutate(**flags, _value=value.text())
-    marked = marked.filter(functools.reduce(operator.or_, [marked[f] for f in flags]))
+    # Missing values are not in M; text is null or '' exactly when text data is missing.
+    text = marked._value
+    present = text.notnull() & (text != "") if value.dtype.is_string() else value.present()
+    marked = marked.filter(functools.reduce(operator.or_, [marked[f] for f in flags]), present)
     per_value = marked.group_by([LEAD, "_value"]).aggregate(
         **{f"_d{i}": marked.age_us.min(where=marked[f"_m{i}"]) for i in range(len(members))}
     )
