@@ -113,7 +113,7 @@ def _connect_spark(master: str, memory_limit: str | None) -> Any:
             f"Cannot start Spark with master {master!r}: {reason}",
             hint="Spark needs Java 17 (`java -version`); check the spark:// URL.",
         ) from None
-    return ibis.pyspark.connect(session)
+    return sharing.install(ibis.pyspark.connect(session))
 
 
 def _safe_url(url: str) -> str:

@@ -20,7 +20,7 @@ from leadscore.engine import sharing
 from leadscore.engine.conditions import compile_condition, reading_tests
 from leadscore.engine.events import INSTANT, LEAD, EventPlan, micros, plan_events, prepare_events
 from leadscore.engine.fingerprints import AS_OF, FINGERPRINT, event_digest, lead_fingerprint
-from leadscore.engine.values import Reading, double
+from leadscore.engine.values import Reading, double, with_texts
 from leadscore.model import InactivityRule, Model
 
 RESULT_COLUMNS = (
@@ -86,7 +86,8 @@ def compile_model(
     owners = owners_of(leads, key) if model.merge_duplicates else None
     instant = as_of if cutoff is None else None
     table, rule_cols = _join_events(model, table, events, instant, key, owners, engine)
-    fields = reading_tests(_lead_fields(table))
+    table, lead_fields, texts = with_texts(table, sorted(model.lead_fields()))
+    fields = reading_tests(lead_fields)
 
     fit_cols = {
         rule_column(rule.id): compile_condition(rule.when, fields).ifelse(double(rule.points), ZERO)
@@ -109,7 +110,7 @@ def compile_model(
         top_interest=_top_interest(model, table),
         disqualified_by=_disqualified_by(model, fields),
     )
-    table = table.mutate(stage=_stage(model, table, fields))
+    table = table.mutate(stage=_stage(model, table, fields)).drop(*texts)
     state: tuple[str, ...] = ()
     if engine is not None:
         state = (AS_OF, FINGERPRINT)
@@ -222,13 +223,6 @@ def _inactivity(
         young = t[INSTANT].delta(t.created_at, unit="microsecond") < horizon
         inactive = inactive & ~(t.created_at.notnull() & young).fill_null(False)
     return inactive.ifelse(double(rule.points), ZERO)
-
-
-def _lead_fields(table: ir.Table):  # type: ignore[no-untyped-def]
-    def reading(name: str) -> Reading:
-        return Reading(table[name] if name in table.columns else None, name)
-
-    return reading
 
 
 def _total(table: ir.Table, columns: list[str]) -> ir.FloatingValue:

@@ -16,6 +16,7 @@ Weights come from exact microsecond ages (SPEC §3 "precision").
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import itertools
 import math
@@ -30,7 +31,7 @@ import ibis.expr.types as ir
 
 from leadscore.engine import sharing
 from leadscore.engine.conditions import TestFn, compile_condition, compile_test, condition_tests
-from leadscore.engine.values import Reading, double
+from leadscore.engine.values import Reading, double, with_texts
 from leadscore.model import EngagementRule, InactivityRule, Model
 
 MICROS_PER_DAY = 86_400_000_000
@@ -273,12 +274,15 @@ def _text_tests(
         key_column = f"_k{index}"
         values = source.select(**{key_column: source[name]})
         values = values.filter(values[key_column].notnull()).distinct()
+        texts, read, _ = with_texts(values, [key_column])
+        reading = dataclasses.replace(read(key_column), name=name)
         computed = {}
         for _, op, value in field_tests:
             column = columns[(name, op, repr(value))]
-            computed[column] = compile_test(Reading(values[key_column], name), op, value)
+            computed[column] = compile_test(reading, op, value)
             missing[column] = op == "exists" and value is False
-        dimension = sharing.kept(values.mutate(**computed), f"{name}_tests")
+        dimension = texts.select(key_column, **computed)
+        dimension = sharing.kept(dimension, f"{name}_tests")
         events = events.left_join(dimension, events[name] == dimension[key_column]).drop(key_column)
         events = events.mutate(**{c: events[c].fill_null(missing[c]) for c in computed})
     events = sharing.streamed(events, "tested_events")

@@ -13,6 +13,7 @@ import functools
 import math
 import operator
 import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -112,6 +113,8 @@ class Reading:
 
     column: ir.Column | None  # None: the field does not exist
     name: str
+    trimmed_column: ir.StringValue | None = None  # computed once already (with_texts)
+    text_column: ir.StringValue | None = None
 
     @property
     def dtype(self) -> dt.DataType:
@@ -123,6 +126,8 @@ class Reading:
 
     def trimmed(self) -> ir.StringValue:
         assert self.column is not None
+        if self.trimmed_column is not None:
+            return self.trimmed_column
         return trim(self.column.cast("string"))
 
     def present(self) -> ir.BooleanValue:
@@ -143,7 +148,7 @@ class Reading:
         col, kind = self.column, self.dtype
         assert col is not None
         if kind.is_string():
-            return self.trimmed().lower()
+            return self.text_column if self.text_column is not None else self.trimmed().lower()
         if kind.is_boolean():
             result: ir.StringValue = col.ifelse("true", "false")
             return result
@@ -166,3 +171,28 @@ class Reading:
             return result
         text = self.trimmed()
         return text.re_search(NUMBER_PATTERN).ifelse(text.try_cast("float64"), ibis.null())
+
+
+def with_texts(
+    table: ir.Table, names: Iterable[str]
+) -> tuple[ir.Table, Callable[[str], Reading], tuple[str, ...]]:
+    """Compute the trimmed and the lower-cased text of each text column in ``names`` once.
+
+    Conditions test a column many times (a title against twenty keywords); each
+    test then reads two columns instead of repeating the trim and lower-case, which
+    keeps the SQL short. Returns the table with the added columns, the readings of
+    every column of ``table`` (the added ones among them) and the added names.
+    """
+    texts = [n for n in dict.fromkeys(names) if n in table.columns and table[n].type().is_string()]
+    trimmed = {f"_trim:{n}": trim(table[n]) for n in texts}
+    table = table.mutate(**trimmed)
+    table = table.mutate(**{f"_text:{n}": table[f"_trim:{n}"].lower() for n in texts})
+
+    def reading(name: str) -> Reading:
+        if name not in table.columns:
+            return Reading(None, name)
+        if name not in texts:
+            return Reading(table[name], name)
+        return Reading(table[name], name, table[f"_trim:{name}"], table[f"_text:{name}"])
+
+    return table, reading, (*trimmed, *(f"_text:{n}" for n in texts))
