@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from datetime import datetime
 from typing import Any
@@ -164,3 +165,17 @@ def test_an_unknown_dialect_exits_2(tmp_path):
     path.write_text(json.dumps(MODEL_FILE))
     result = CliRunner().invoke(app, ["sql", "-m", str(path), "--dialect", "oracle"])
     assert result.exit_code == 2
+
+
+@pytest.mark.parametrize("dialect", ["duckdb", "postgres"])
+def test_the_events_are_streamed_and_the_small_parts_kept(dialect):
+    """DuckDB and PostgreSQL would hold every event in memory for a CTE read twice."""
+    sql = scoring_sql(MODEL, dialect, event_id=True)
+    assert re.search(r'"streamed_tested_events_\d+" AS NOT MATERIALIZED', sql)
+    assert re.search(r'"kept_url_tests_\d+" AS MATERIALIZED', sql)
+    assert re.search(r'"kept_repeated_ids_\d+" AS MATERIALIZED', sql)
+
+
+def test_spark_and_warehouses_get_plain_ctes():
+    for dialect in ("spark", "snowflake", "bigquery"):
+        assert "MATERIALIZED" not in scoring_sql(MODEL, dialect, event_id=True)

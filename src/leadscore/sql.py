@@ -80,7 +80,7 @@ def scoring_sql(
         event_schema.update(dict.fromkeys(sorted(model.event_properties()), "string"))
         event_table = _table(events, event_schema)
     instant: datetime | ir.TimestampScalar = ibis.now() if as_of == "now" else as_of_instant(as_of)
-    compiled = compile_model(model, lead_table, event_table, instant)
+    compiled = compile_model(model, lead_table, event_table, instant, dialect=dialect)
     expr = compiled.table if explain else compiled.results()
     if dialect == "spark":
         ibis.pyspark  # noqa: B018 -- loading the backend registers the options its SQL reads

@@ -234,3 +234,16 @@ def test_bad_arguments(files, args):
         result = invoke("-m", files["model"], "-l", files["leads"], *args)
     assert result.exit_code == 2
     assert "Traceback" not in result.output
+
+
+def test_a_seed_repeats_a_run_exactly(files):
+    args = ("-m", files["model"], "-l", files["leads"], "-e", files["events"], "--json")
+    first, again = invoke(*args, "--seed", 7), invoke(*args, "--seed", 7)
+    assert first.exit_code == 0, first.output
+    assert json.loads(first.stdout) == json.loads(again.stdout)
+
+
+def test_one_fold_is_a_clear_error(files):
+    result = invoke("-m", files["model"], "-l", files["leads"], "--split", "folds", "--folds", "1")
+    assert result.exit_code == 2
+    assert "at least 2 folds" in result.output

@@ -60,6 +60,10 @@ def evaluate(
             help="Measure the learned model as it is (the leads were not used to learn it).",
         ),
     ] = False,
+    folds: Annotated[
+        int, typer.Option("--folds", help="Folds of the cross-validation (without dates).")
+    ] = 5,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of every random choice.")] = 0,
     rate: Annotated[
         list[float] | None,
         typer.Option("--rate", help="A conversion rate to reach (0.3); repeatable."),
@@ -95,6 +99,8 @@ def evaluate(
                 horizon_days=horizon,
                 split=choice,
                 holdout=holdout,
+                folds=folds,
+                seed=seed,
                 rates=rate or None,
                 per_week=per_week or PER_WEEK,
                 progress=report,

@@ -70,6 +70,7 @@ def compile_model(
     as_of: datetime | ir.TimestampScalar,
     cutoff: str | None = None,
     engine: str | None = None,
+    dialect: str | None = None,
 ) -> Compiled:
     """Build the scoring query of ``model`` over ``leads`` and ``events`` as of ``as_of``.
 
@@ -79,13 +80,16 @@ def compile_model(
     that (naive UTC timestamp) lead column, or ``as_of`` where it is null: one query
     then serves point-in-time features and backtests. With ``engine`` (the name of
     the engine that runs it), the results also carry each lead's T (``as_of``) and
-    ``fingerprint`` (:mod:`leadscore.engine.fingerprints`). Nothing is executed here.
+    ``fingerprint`` (:mod:`leadscore.engine.fingerprints`). ``dialect`` (default: the
+    engine's) is the SQL dialect the query will run in, for its shortcuts. Nothing is
+    executed here.
     """
     key = key_function(leads, events)
     table = leads.mutate(**{LEAD: key(leads.lead_id), INSTANT: _instant(leads, as_of, cutoff)})
     owners = owners_of(leads, key) if model.merge_duplicates else None
     instant = as_of if cutoff is None else None
-    table, rule_cols = _join_events(model, table, events, instant, key, owners, engine)
+    dialect = dialect or engine
+    table, rule_cols = _join_events(model, table, events, instant, key, owners, engine, dialect)
     table, lead_fields, texts = with_texts(table, sorted(model.lead_fields()))
     fields = reading_tests(lead_fields)
 
@@ -168,6 +172,7 @@ def _join_events(
     key: KeyFn,
     owners: ir.Table | None = None,
     engine: str | None = None,
+    dialect: str | None = None,
 ) -> tuple[ir.Table, Contributions]:
     """Left-join the per-lead event aggregates; return the rule-contribution builder.
 
@@ -181,7 +186,7 @@ def _join_events(
         events = sharing.streamed(events, "events")
         instants = table.select(LEAD, INSTANT) if as_of is None else as_of
         prepared = prepare_events(events, instants, key, model, owners)
-        weighted, plan = plan_events(model, prepared, events)
+        weighted, plan = plan_events(model, prepared, events, dialect)
         if engine is not None:
             plan.aggregates.update(event_digest(weighted, model, engine))
         per_lead: list[ir.Table] = []

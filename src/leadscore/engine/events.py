@@ -86,6 +86,7 @@ class EventPlan:
     contributions: dict[str, Callable[[ir.Table], ir.FloatingValue]] = field(default_factory=dict)
     inactivity: dict[str, Callable[[ir.Table], ir.FloatingValue]] = field(default_factory=dict)
 
+    top_n: bool = False  # DuckDB's min(x, n) gives n-th values without a window
     names: Iterator[int] = field(default_factory=itertools.count)
     distinct: dict[str, list[tuple[EngagementRule, ir.BooleanValue]]] = field(default_factory=dict)
 
@@ -222,12 +223,15 @@ def event_fields(events: ir.Table) -> Callable[[str], Reading]:
     return reading
 
 
-def plan_events(model: Model, events: ir.Table, source: ir.Table) -> tuple[ir.Table, EventPlan]:
+def plan_events(
+    model: Model, events: ir.Table, source: ir.Table, dialect: str | None = None
+) -> tuple[ir.Table, EventPlan]:
     """Plan every engagement, interest and inactivity rule over prepared events.
 
-    ``source`` holds the events as read, before :func:`prepare_events`.
+    ``source`` holds the events as read, before :func:`prepare_events`; ``dialect``
+    the SQL dialect the query will be run in, for its shortcuts.
     """
-    plan = EventPlan()
+    plan = EventPlan(top_n=dialect == "duckdb")
     section = model.engagement
     decay = Decay(section.half_life_days, section.window_days) if section else Decay(None, None)
     weighted = events.mutate(weight=decay.weight(events.age_us))
@@ -329,8 +333,7 @@ def _plan_rule(
             rule, functools.partial(_threshold, points, name, rule.min_count)
         )
     else:
-        ages = events.filter(matches).select(LEAD, "age_us")
-        _plan_nth(plan, rule, ages, decay)
+        _plan_nth(plan, rule, decay, events, "age_us", matches, plan.aggregates)
 
 
 def _plan_distinct(
@@ -347,13 +350,21 @@ def _plan_distinct(
     """
     flags = {f"_m{i}": matches for i, (_, matches) in enumerate(members)}
     marked = events.mutate(**flags, _value=value.text())
-    # Missing values are not in M; text is null or '' exactly when text data is missing.
-    text = marked._value
-    present = text.notnull() & (text != "") if value.dtype.is_string() else value.present()
-    marked = marked.filter(functools.reduce(operator.or_, [marked[f] for f in flags]), present)
+    matched = functools.reduce(operator.or_, [marked[f] for f in flags])
+    textual = value.dtype.is_string()
+    # Missing values are not in M. Text is null or '' exactly when text data is
+    # missing, which is tested on the groups: a row filter on the text would compute
+    # it twice for every event (engines push such a filter below the projection).
+    marked = marked.filter(matched if textual else matched & value.present())
+    ages = [f"_d{i}" for i in range(len(members))]
     per_value = marked.group_by([LEAD, "_value"]).aggregate(
-        **{f"_d{i}": marked.age_us.min(where=marked[f"_m{i}"]) for i in range(len(members))}
+        **{d: marked.age_us.min(where=marked[f]) for d, f in zip(ages, flags, strict=True)}
     )
+    if textual:
+        present = per_value._value.notnull() & (per_value._value != "")
+        per_value = per_value.mutate(
+            **{d: ibis.ifelse(present, per_value[d], ibis.null("int64")) for d in ages}
+        )
     totals: dict[str, ir.Scalar] = {}
     for i, (rule, _) in enumerate(members):
         age, points = per_value[f"_d{i}"], float(rule.points)
@@ -373,8 +384,7 @@ def _plan_distinct(
                 rule, functools.partial(_threshold, points, name, rule.min_count)
             )
         else:
-            ages = per_value.filter(age.notnull()).select(LEAD, age_us=age)
-            _plan_nth(plan, rule, ages, decay)
+            _plan_nth(plan, rule, decay, per_value, f"_d{i}", age.notnull(), totals)
     if totals:
         plan.subplans.append(per_value.group_by(LEAD).aggregate(**totals))
 
@@ -391,10 +401,34 @@ def _threshold(points: float, name: str, needed: int, t: ir.Table) -> ir.Floatin
     return (t[name].fill_null(0) >= needed).ifelse(double(points), double(0.0))
 
 
-def _plan_nth(plan: EventPlan, rule: EngagementRule, ages: ir.Table, decay: Decay) -> None:
-    """``min_count: n`` with decay: the weight of the n-th most recent event of M."""
+@ibis.udf.agg.builtin(name="min")
+def _smallest(value: int, n: int) -> list[int]:  # type: ignore[empty-body]
+    """DuckDB's top-n aggregate: the n smallest values, in order."""
+
+
+def _plan_nth(
+    plan: EventPlan,
+    rule: EngagementRule,
+    decay: Decay,
+    table: ir.Table,
+    age: str,
+    matches: ir.BooleanValue,
+    into: dict[str, ir.Scalar],
+) -> None:
+    """``min_count: n`` with decay: the weight of the n-th most recent event of M.
+
+    M is the rows of ``table`` (grouped by lead) where ``matches``, ``age`` their
+    ages. With ``plan.top_n`` (DuckDB) the n-th youngest age is an aggregate added to
+    ``into``, the aggregation over ``table``; elsewhere a window ranks M's ages.
+    """
     assert rule.min_count is not None
     name, nth = plan.name(), rule.min_count - 1
+    points = float(rule.points)
+    plan.contributions[rule.id] = _capped(rule, lambda t: _points_at(points, decay, t[name]))
+    if plan.top_n:
+        into[name] = _smallest(table[age], rule.min_count, where=matches)[nth]
+        return
+    ages = table.filter(matches).select(LEAD, age_us=table[age])
     rank = ibis.row_number().over(group_by=ages[LEAD], order_by=ages.age_us)
     nth_age = (
         ages.mutate(_rank=rank)
@@ -402,8 +436,6 @@ def _plan_nth(plan: EventPlan, rule: EngagementRule, ages: ir.Table, decay: Deca
         .select(LEAD, **{name: lambda t: t.age_us})
     )
     plan.subplans.append(nth_age)
-    points = float(rule.points)
-    plan.contributions[rule.id] = _capped(rule, lambda t: _points_at(points, decay, t[name]))
 
 
 def _plan_inactivity(plan: EventPlan, rule: InactivityRule, events: ir.Table) -> None:

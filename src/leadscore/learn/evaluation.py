@@ -101,6 +101,12 @@ def evaluate(
             "Evaluate either a model file or a learned model, not both or neither.",
             hint="Pass --model model.yaml or --learned learned/.",
         )
+    if folds < 2:
+        raise LeadscoreError(
+            ErrorCode.BAD_ARGUMENT,
+            f"Cross-validation needs at least 2 folds, not {folds}.",
+            hint="Use --folds 5 (the default), or --split time when leads have created_at.",
+        )
     recipe: dict[str, Any] = {}
     if learned is not None:
         if not isinstance(learned, Learned):
