@@ -20,7 +20,7 @@ from leadscore.engine import sharing
 from leadscore.engine.conditions import compile_condition, reading_tests
 from leadscore.engine.events import INSTANT, LEAD, EventPlan, micros, plan_events, prepare_events
 from leadscore.engine.fingerprints import AS_OF, FINGERPRINT, event_digest, lead_fingerprint
-from leadscore.engine.values import Reading, double, with_texts
+from leadscore.engine.values import Reading, double, readings, with_texts
 from leadscore.model import InactivityRule, Model
 
 RESULT_COLUMNS = (
@@ -106,7 +106,8 @@ def compile_model(
         interest_column(i.id): _total(table, [rule_column(r.id) for r in i.rules])
         for i in model.interests
     }
-    table = table.mutate(fit=fit, engagement=engagement, **interests)
+    table = sharing.fenced(table.mutate(fit=fit, engagement=engagement, **interests), "points")
+    fields = reading_tests(readings(table))
     table = table.mutate(score=_clamp(model, table.fit + table.engagement))
     table = table.mutate(grade=_grade(model, table.fit), level=_level(model, table.engagement))
     table = table.mutate(

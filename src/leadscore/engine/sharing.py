@@ -11,7 +11,9 @@ So the compiler names what it shares, and says how the engine should treat it:
 - :func:`kept`: small results (the repeated event ids, one row per distinct URL)
   worth computing once and keeping (``AS MATERIALIZED``);
 - :func:`streamed`: large ones (the events with their tests) that each reader
-  recomputes as it scans, as a hand-written query would (``AS NOT MATERIALIZED``).
+  recomputes as it scans, as a hand-written query would (``AS NOT MATERIALIZED``);
+- :func:`fenced`: the leads with each rule's points, which PostgreSQL must compute
+  before the totals, grades and stages that read them.
 
 The choice is written into the SQL by :func:`mark` for the engines that read it;
 others (Spark, warehouses) get plain CTEs.
@@ -31,6 +33,7 @@ from ibis.backends.sql.compilers import DuckDBCompiler, PostgresCompiler, PySpar
 
 _KEPT = "kept_"
 _STREAMED = "streamed_"
+_FENCED = "fenced_"
 _names = itertools.count()
 MARKED_DIALECTS = frozenset({"duckdb", "postgres"})
 
@@ -45,8 +48,23 @@ def streamed(table: ir.Table, name: str) -> ir.Table:
     return table.alias(f"{_STREAMED}{name}_{next(_names)}")
 
 
-def mark(query: sge.Expression) -> sge.Expression:
-    """Write each named CTE's treatment into ``query`` (in place); others are left alone."""
+def fenced(table: ir.Table, name: str) -> ir.Table:
+    """``table``, computed before its readers: an engine may not merge it into them.
+
+    PostgreSQL merges a subquery into the query reading it by substituting its
+    expressions: the fit total (a test per rule) then reappears in the score, each
+    grade threshold, the matrix and each stage, and a lead costs milliseconds.
+    PostgreSQL computes a fenced table first (one row per lead); DuckDB, which
+    evaluates such expressions cheaply, streams it.
+    """
+    return table.alias(f"{_FENCED}{name}_{next(_names)}")
+
+
+def mark(query: sge.Expression, fence: bool = False) -> sge.Expression:
+    """Write each named CTE's treatment into ``query`` (in place); others are left alone.
+
+    ``fence``: fenced tables are materialised (else streamed).
+    """
     with_ = query.args.get("with_")
     for cte in with_.expressions if with_ is not None else ():
         name = cte.alias
@@ -54,6 +72,8 @@ def mark(query: sge.Expression) -> sge.Expression:
             cte.set("materialized", True)
         elif name.startswith(_STREAMED):
             cte.set("materialized", False)
+        elif name.startswith(_FENCED):
+            cte.set("materialized", fence)
     return query
 
 
@@ -84,8 +104,10 @@ class _Unfused:
 
 
 class _Marking(_Unfused):
+    fence = False
+
     def to_sqlglot(self, expr: ir.Expr, **kwargs: Any) -> sge.Expression:
-        return mark(super().to_sqlglot(expr, **kwargs))
+        return mark(super().to_sqlglot(expr, **kwargs), self.fence)
 
 
 class MarkingDuckDBCompiler(_Marking, DuckDBCompiler):  # type: ignore[misc]
@@ -93,7 +115,9 @@ class MarkingDuckDBCompiler(_Marking, DuckDBCompiler):  # type: ignore[misc]
 
 
 class MarkingPostgresCompiler(_Marking, PostgresCompiler):  # type: ignore[misc]
-    """PostgreSQL's compiler, keeping or streaming the named CTEs."""
+    """PostgreSQL's compiler, keeping or streaming the named CTEs; fenced ones kept."""
+
+    fence = True
 
 
 class UnfusedPySparkCompiler(_Unfused, PySparkCompiler):  # type: ignore[misc]

@@ -33,6 +33,7 @@ _INTEGRAL_TEXT_LIMIT = 1e15  # below this an integral double prints exactly as a
 
 
 _EDGE_SPACE = "^[ \t\r\n]+|[ \t\r\n]+$"  # a pattern every engine reads alike
+_TRIM, _TEXT = "_trim:", "_text:"  # the columns with_texts adds
 
 
 def double(value: float) -> ir.FloatingValue:
@@ -181,18 +182,24 @@ def with_texts(
     Conditions test a column many times (a title against twenty keywords); each
     test then reads two columns instead of repeating the trim and lower-case, which
     keeps the SQL short. Returns the table with the added columns, the readings of
-    every column of ``table`` (the added ones among them) and the added names.
+    its columns (:func:`readings`) and the added names.
     """
     texts = [n for n in dict.fromkeys(names) if n in table.columns and table[n].type().is_string()]
-    trimmed = {f"_trim:{n}": trim(table[n]) for n in texts}
+    trimmed = {f"{_TRIM}{n}": trim(table[n]) for n in texts}
     table = table.mutate(**trimmed)
-    table = table.mutate(**{f"_text:{n}": table[f"_trim:{n}"].lower() for n in texts})
+    table = table.mutate(**{f"{_TEXT}{n}": table[f"{_TRIM}{n}"].lower() for n in texts})
+    return table, readings(table), (*trimmed, *(f"{_TEXT}{n}" for n in texts))
+
+
+def readings(table: ir.Table) -> Callable[[str], Reading]:
+    """The reading of each column of ``table``, with the texts :func:`with_texts` added."""
 
     def reading(name: str) -> Reading:
         if name not in table.columns:
             return Reading(None, name)
-        if name not in texts:
+        trimmed, text = f"{_TRIM}{name}", f"{_TEXT}{name}"
+        if trimmed not in table.columns:
             return Reading(table[name], name)
-        return Reading(table[name], name, table[f"_trim:{name}"], table[f"_text:{name}"])
+        return Reading(table[name], name, table[trimmed], table[text])
 
-    return table, reading, (*trimmed, *(f"_text:{n}" for n in texts))
+    return reading
