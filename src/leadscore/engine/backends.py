@@ -11,6 +11,7 @@ to connect, how files reach the engine and how results leave it:
 
 from __future__ import annotations
 
+import atexit
 import io
 import os
 import sys
@@ -24,6 +25,7 @@ import ibis
 import ibis.expr.types as ir
 import pyarrow as pa
 import pyarrow.csv as pa_csv
+import pyarrow.parquet as pq
 
 from leadscore.engine import sharing
 from leadscore.errors import ErrorCode, LeadscoreError
@@ -153,11 +155,34 @@ def upload(con: Any, data: pa.RecordBatchReader, role: str) -> ir.Table:
     """Copy checked input data into a temporary table of the engine."""
     name = f"leadscore_{role}_{uuid.uuid4().hex[:12]}"
     if con.name == "pyspark":
-        con._session.createDataFrame(data.read_all()).createOrReplaceTempView(name)
+        session = con._session
+        if session.sparkContext.master.startswith("local"):
+            frame = session.read.parquet(str(_spill(data, name)))
+        else:  # a cluster's executors cannot read this machine's files
+            frame = session.createDataFrame(data.read_all())
+        frame.createOrReplaceTempView(name)
         return con.table(name)
     if con.name == "postgres":
         return _copy_to_postgres(con, data, name)
     return con.create_table(name, data.read_all(), temp=True)
+
+
+def _spill(data: pa.RecordBatchReader, name: str) -> Path:
+    """Stream the batches to a Parquet file that a local Spark reads as it needs.
+
+    Handing Spark the whole table through Arrow goes through the driver's heap
+    (1 GiB by default): 5M events already overflow it. The file lives until this
+    process ends.
+    """
+    folder = Path(tempfile.gettempdir()) / "leadscore-spark-uploads"
+    folder.mkdir(exist_ok=True)
+    path = folder / f"{name}.parquet"
+    schema = _typed(data.schema)
+    with pq.ParquetWriter(path, schema) as writer:
+        for batch in data:
+            writer.write_batch(batch.cast(schema))
+    atexit.register(path.unlink, missing_ok=True)
+    return path
 
 
 def materialize(con: Any, expr: ir.Table, role: str) -> ir.Table:
@@ -176,15 +201,22 @@ def materialize(con: Any, expr: ir.Table, role: str) -> ir.Table:
     return table
 
 
+def _typed(schema: pa.Schema) -> pa.Schema:
+    """Columns without a type (all null) as text: engines and files need a type."""
+    return pa.schema(
+        [pa.field(f.name, pa.string()) if pa.types.is_null(f.type) else f for f in schema]
+    )
+
+
 def _copy_to_postgres(con: Any, data: pa.RecordBatchReader, name: str) -> ir.Table:
     """``COPY ... FROM STDIN`` in CSV, batch by batch: fast, and nothing held whole.
 
     Columns without a type (all null) become text. In PostgreSQL's CSV an unquoted
     empty field is NULL and ``""`` an empty string, as pyarrow writes them.
     """
-    fields = [pa.field(f.name, pa.string()) if pa.types.is_null(f.type) else f for f in data.schema]
-    schema = ibis.Schema.from_pyarrow(pa.schema(fields))
-    target = pa.schema(fields)
+    target = _typed(data.schema)
+    fields = list(target)
+    schema = ibis.Schema.from_pyarrow(target)
     con.create_table(name, schema=schema, temp=True)
     columns = ", ".join('"' + f.name.replace('"', '""') + '"' for f in fields)
     options = pa_csv.WriteOptions(include_header=False)
