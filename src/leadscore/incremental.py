@@ -31,6 +31,7 @@ import ibis
 import ibis.expr.types as ir
 import pyarrow as pa
 
+from leadscore.engine import sharing
 from leadscore.engine.backends import materialize, upload
 from leadscore.engine.compiler import Compiled, compile_model, key_function, owners_of
 from leadscore.engine.events import LEAD, keyed_ids, micros, prepare_events, repeated_ids
@@ -159,6 +160,7 @@ def _to_rescore(
         operator.or_, [ibis.literal(False), *_created_tests(model, table, as_of, previous_as_of)]
     )
     if events is not None and (list(model.all_engagement_rules()) or model.inactivity_rules):
+        events = sharing.streamed(events, "events")  # read by the digest and the id probe
         prepared = prepare_events(events, as_of, key, model, owners)
         aggregates = event_digest(prepared, model, con.name)
         if timed:
@@ -250,8 +252,9 @@ def _created_tests(
 
 def _sharing_leads(events: ir.Table, key: Callable[[ir.Column], ir.Value]) -> ir.Table:
     """Leads holding an ``event_id`` that another lead holds too."""
-    keyed = keyed_ids(events)
+    keyed = sharing.streamed(keyed_ids(events.select("event_id", "lead_id")), "keyed_ids")
     copies = keyed.semi_join(repeated_ids(keyed), "_eid").mutate(_lead=key(keyed.lead_id))
+    copies = sharing.kept(copies, "copies")
     ids = copies.group_by("_eid").aggregate(_n=copies._lead.nunique())
     crossed = copies.semi_join(ids.filter(ids._n > 1), "_eid")
     return crossed.select(_shared=crossed._lead, _sharing=ibis.literal(True)).distinct()
