@@ -100,7 +100,7 @@ def test_unseen_categories_at_predict_time_score_as_another_value(
     assert predicted.num_rows == 3
     assert np.isfinite(predicted.column("probability").to_numpy()).all()
     assert any(
-        "column 'industry' has 1 values not among those learned from (e.g. 'aerospace')" in m
+        "column 'industry': 1 row holds 1 value not among those learned from (e.g. 'aerospace')" in m
         for m in caplog.messages
     )
 

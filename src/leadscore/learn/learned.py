@@ -186,11 +186,16 @@ def _warn_unexpected(
         return
     values = np.asarray(text.to_pylist(), dtype=object)[other]
     unseen = sorted(set(values.tolist()))
+    rows, kinds = int(other.sum()), len(unseen)
     log.warning(
-        "%s: column %r has %d values not among those learned from (e.g. %s): they score as "
-        "another value.",
+        "%s: column %r: %d row%s hold%s %d value%s not among those learned from (e.g. %s): "
+        "they score as the rare values learned together (\"other\").",
         where,
         feature.name,
-        int(other.sum()),
+        rows,
+        "" if rows == 1 else "s",
+        "s" if rows == 1 else "",
+        kinds,
+        "" if kinds == 1 else "s",
         ", ".join(repr(v) for v in unseen[:_SHOWN]),
     )
