@@ -189,7 +189,7 @@ def _warn_unexpected(
     rows, kinds = int(other.sum()), len(unseen)
     log.warning(
         "%s: column %r: %d row%s hold%s %d value%s not among those learned from (e.g. %s): "
-        "they score as the rare values learned together (\"other\").",
+        'they score as the rare values learned together ("other").',
         where,
         feature.name,
         rows,
