@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import json
+import os
 import re
+import subprocess
+import sys
 import uuid
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import duckdb
@@ -17,7 +21,7 @@ import leadscore
 from leadscore.cli import app
 from leadscore.engine.backends import connect_engine
 from leadscore.sql import DIALECTS, scoring_sql
-from support import DATABASES, PG_URL, T, days_ago, events_table, leads_table
+from support import DATABASES, PG_URL, T, days_ago, events_table, leads_table, shared_folder
 
 MODEL_FILE: dict[str, Any] = {
     "name": "warehouse",
@@ -179,3 +183,24 @@ def test_the_events_are_streamed_and_the_small_parts_kept(dialect):
 def test_spark_and_warehouses_get_plain_ctes():
     for dialect in ("spark", "snowflake", "bigquery"):
         assert "MATERIALIZED" not in scoring_sql(MODEL, dialect, event_id=True)
+
+
+def test_the_sql_is_the_same_in_every_process():
+    """Scheduled in a warehouse or kept in dbt, regenerated SQL must not differ for
+    nothing: Python's string hashing changes per process (PYTHONHASHSEED), and a
+    set's order with it."""
+    model = shared_folder() / "bench" / "model.yaml"  # many text columns, many rules
+    command = [str(Path(sys.executable).parent / "leadscore"), "sql", "-m", str(model)]
+    command += ["--as-of", T.isoformat()]
+    printed = {
+        subprocess.run(
+            command,
+            capture_output=True,
+            text=True,
+            check=True,
+            env={**os.environ, "PYTHONHASHSEED": str(seed)},
+        ).stdout
+        for seed in (1, 2, 3)
+    }
+    assert len(printed) == 1
+    assert "SELECT" in printed.pop()

@@ -115,7 +115,10 @@ def compile_model(
         top_interest=_top_interest(model, table),
         disqualified_by=_disqualified_by(model, fields),
     )
-    table = table.mutate(stage=_stage(model, table, fields)).drop(*texts)
+    table = table.mutate(stage=_stage(model, table, fields))
+    # A projection, not drop(): ibis writes a drop's EXCLUDE list in set order, which
+    # made the SQL (`leadscore sql`) differ from one process to the next.
+    table = table.select(*(c for c in table.columns if c not in texts))
     state: tuple[str, ...] = ()
     if engine is not None:
         state = (AS_OF, FINGERPRINT)

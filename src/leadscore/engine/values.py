@@ -184,7 +184,7 @@ def with_texts(
     keeps the SQL short. Returns the table with the added columns, the readings of
     its columns (:func:`readings`) and the added names.
     """
-    texts = [n for n in dict.fromkeys(names) if n in table.columns and table[n].type().is_string()]
+    texts = [n for n in sorted(set(names)) if n in table.columns and table[n].type().is_string()]
     trimmed = {f"{_TRIM}{n}": trim(table[n]) for n in texts}
     table = table.mutate(**trimmed)
     table = table.mutate(**{f"{_TEXT}{n}": table[f"{_TRIM}{n}"].lower() for n in texts})
