@@ -34,7 +34,7 @@ import pyarrow as pa
 from leadscore.engine import sharing
 from leadscore.engine.backends import materialize, upload
 from leadscore.engine.compiler import Compiled, compile_model, key_function, owners_of
-from leadscore.engine.events import LEAD, keyed_ids, micros, prepare_events, repeated_ids
+from leadscore.engine.events import LEAD, id_copies, micros, prepare_events
 from leadscore.engine.fingerprints import AS_OF, FINGERPRINT, event_digest, lead_fingerprint
 from leadscore.engine.inputs import Inputs, describe, stage
 from leadscore.engine.io import Source
@@ -252,8 +252,8 @@ def _created_tests(
 
 def _sharing_leads(events: ir.Table, key: Callable[[ir.Column], ir.Value]) -> ir.Table:
     """Leads holding an ``event_id`` that another lead holds too."""
-    keyed = sharing.streamed(keyed_ids(events.select("event_id", "lead_id")), "keyed_ids")
-    copies = keyed.semi_join(repeated_ids(keyed), "_eid").mutate(_lead=key(keyed.lead_id))
+    keyed, repeated = id_copies(events)  # those of the digest's de-duplication
+    copies = keyed.semi_join(repeated, "_eid").select("_eid", _lead=key(keyed.lead_id))
     copies = sharing.kept(copies, "copies")
     ids = copies.group_by("_eid").aggregate(_n=copies._lead.nunique())
     crossed = copies.semi_join(ids.filter(ids._n > 1), "_eid")

@@ -136,13 +136,28 @@ def repeated_ids(keyed: ir.Table) -> ir.Table:
     return ids.filter(ids._eid == ids._previous).select("_eid").distinct()
 
 
+def id_copies(events: ir.Table) -> tuple[ir.Table, ir.Table]:
+    """The events that have an ``event_id`` (streamed), and the ids repeated (kept).
+
+    The same for every reader of one query (cached per expression): finding the
+    repeated ids sorts every id, the costliest step of the de-duplication, and the
+    query of ``score --since`` needs them twice.
+    """
+    return _id_copies(events.op())
+
+
+@functools.lru_cache(maxsize=16)
+def _id_copies(events: Any) -> tuple[ir.Table, ir.Table]:
+    keyed = sharing.streamed(keyed_ids(events.to_expr()), "keyed_events")
+    return keyed, sharing.kept(repeated_ids(keyed), "repeated_ids")
+
+
 def first_copies(events: ir.Table) -> ir.Table:
     """Of events sharing an ``event_id``, only the earliest (SPEC §3); no id: kept.
 
     Only the events of repeated ids are ranked; every other event passes an anti-join.
     """
-    keyed = sharing.streamed(keyed_ids(events), "keyed_events")
-    repeated = sharing.kept(repeated_ids(keyed), "repeated_ids")
+    keyed, repeated = id_copies(events)
     copies = keyed.semi_join(repeated, "_eid")
     # Copies at the same instant in several leads: the lowest lead_id's counts.
     order = [copies.timestamp, copies.lead_id]
