@@ -34,7 +34,7 @@ import pyarrow as pa
 from leadscore.engine import sharing
 from leadscore.engine.backends import materialize, upload
 from leadscore.engine.compiler import Compiled, compile_model, key_function, owners_of
-from leadscore.engine.events import LEAD, id_copies, micros, prepare_events
+from leadscore.engine.events import LEAD, Copies, id_copies, micros, prepare_events
 from leadscore.engine.fingerprints import AS_OF, FINGERPRINT, event_digest, lead_fingerprint
 from leadscore.engine.inputs import Inputs, describe, stage
 from leadscore.engine.io import Source
@@ -161,7 +161,9 @@ def _to_rescore(
     )
     if events is not None and (list(model.all_engagement_rules()) or model.inactivity_rules):
         events = sharing.streamed(events, "events")  # read by the digest and the id probe
-        prepared = prepare_events(events, as_of, key, model, owners)
+        # One sort of the ids for the digest's de-duplication and the probe below.
+        ids = id_copies(events) if "event_id" in events.columns else None
+        prepared = prepare_events(events, as_of, key, model, owners, ids)
         aggregates = event_digest(prepared, model, con.name)
         if timed:
             crossing = functools.reduce(operator.or_, [test(prepared) for test in timed])
@@ -170,8 +172,8 @@ def _to_rescore(
         table = table.left_join(digest, LEAD).drop(f"{LEAD}_right")
         if timed:
             time_moved = time_moved | table._time.fill_null(False)
-        if "event_id" in events.columns:
-            shared = _sharing_leads(events, key)
+        if ids is not None:
+            shared = _sharing_leads(ids, key)
             table = table.left_join(shared, table[LEAD] == shared._shared).drop("_shared")
             table = table.mutate(_shares=table._sharing.fill_null(False))
     fingerprint = lead_fingerprint(model, table, con.name)
@@ -250,11 +252,12 @@ def _created_tests(
     ]
 
 
-def _sharing_leads(events: ir.Table, key: Callable[[ir.Column], ir.Value]) -> ir.Table:
-    """Leads holding an ``event_id`` that another lead holds too."""
-    keyed, repeated = id_copies(events)  # those of the digest's de-duplication
+def _sharing_leads(ids: Copies, key: Callable[[ir.Column], ir.Value]) -> ir.Table:
+    """Leads holding an ``event_id`` that another lead holds too (``ids``: the
+    events' :func:`~leadscore.engine.events.id_copies`)."""
+    keyed, repeated = ids
     copies = keyed.semi_join(repeated, "_eid").select("_eid", _lead=key(keyed.lead_id))
     copies = sharing.kept(copies, "copies")
-    ids = copies.group_by("_eid").aggregate(_n=copies._lead.nunique())
-    crossed = copies.semi_join(ids.filter(ids._n > 1), "_eid")
+    counted = copies.group_by("_eid").aggregate(_n=copies._lead.nunique())
+    crossed = copies.semi_join(counted.filter(counted._n > 1), "_eid")
     return crossed.select(_shared=crossed._lead, _sharing=ibis.literal(True)).distinct()

@@ -136,28 +136,27 @@ def repeated_ids(keyed: ir.Table) -> ir.Table:
     return ids.filter(ids._eid == ids._previous).select("_eid").distinct()
 
 
-def id_copies(events: ir.Table) -> tuple[ir.Table, ir.Table]:
+Copies = tuple[ir.Table, ir.Table]
+
+
+def id_copies(events: ir.Table) -> Copies:
     """The events that have an ``event_id`` (streamed), and the ids repeated (kept).
 
-    The same for every reader of one query (cached per expression): finding the
-    repeated ids sorts every id, the costliest step of the de-duplication, and the
-    query of ``score --since`` needs them twice.
+    Finding the repeated ids sorts every id, the costliest step of the
+    de-duplication: a query that needs them twice (``score --since``) passes these
+    to both readers, so that they are one CTE.
     """
-    return _id_copies(events.op())
-
-
-@functools.lru_cache(maxsize=16)
-def _id_copies(events: Any) -> tuple[ir.Table, ir.Table]:
-    keyed = sharing.streamed(keyed_ids(events.to_expr()), "keyed_events")
+    keyed = sharing.streamed(keyed_ids(events), "keyed_events")
     return keyed, sharing.kept(repeated_ids(keyed), "repeated_ids")
 
 
-def first_copies(events: ir.Table) -> ir.Table:
+def first_copies(events: ir.Table, ids: Copies | None = None) -> ir.Table:
     """Of events sharing an ``event_id``, only the earliest (SPEC §3); no id: kept.
 
     Only the events of repeated ids are ranked; every other event passes an anti-join.
+    ``ids``: :func:`id_copies` of ``events``, when the query shares them.
     """
-    keyed, repeated = id_copies(events)
+    keyed, repeated = ids or id_copies(events)
     copies = keyed.semi_join(repeated, "_eid")
     # Copies at the same instant in several leads: the lowest lead_id's counts.
     order = [copies.timestamp, copies.lead_id]
@@ -176,6 +175,7 @@ def prepare_events(
     key: Callable[[ir.Column], ir.Value],
     model: Model,
     owners: ir.Table | None = None,
+    ids: Copies | None = None,
 ) -> ir.Table:
     """De-duplicate by ``event_id`` (first, globally), keep what the model can see, add ages.
 
@@ -183,11 +183,11 @@ def prepare_events(
     table of ``(lead_key, lead_as_of)`` giving each lead its own. ``owners``
     ``(owner_from, owner_to)`` moves events to another lead's key (duplicates).
     Adds ``lead_key`` (the join key), ``etype`` (trimmed, lower-cased type) and
-    ``age_us`` (microseconds before T).
+    ``age_us`` (microseconds before T). ``ids`` as in :func:`first_copies`.
     """
     source = events
     if "event_id" in events.columns:
-        events = first_copies(events)
+        events = first_copies(events, ids)
     days, types = relevant_events(model)
     events = _with_types(events, source, types)
     events = events.mutate(**{LEAD: key(events.lead_id)})
@@ -450,9 +450,9 @@ def _plan_nth(
         nth_age = _smallest(table[age], rule.min_count, where=matches)[nth]
         if into is plan.aggregates:
             # Not in the main pass: DuckDB keeps top-n states in an arena that counts
-            # against the aggregation's memory; with a million leads it then went out
-            # of core in about one run in three (4x the time, 3.5x the memory at 50M
-            # events). Apart, over the events of M only, the rows are narrow.
+            # against the aggregation's memory; in it, the main aggregation went out
+            # of core in about one run in three at 50M events (4x the time, 3.5x the
+            # memory), and rarely since. Apart, over M's events, the rows are narrow.
             plan.ranked[name] = nth_age
             plan.ranked_rows.append(matches)
         else:
