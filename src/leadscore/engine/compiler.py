@@ -19,7 +19,14 @@ import ibis.expr.types as ir
 from leadscore.engine import sharing
 from leadscore.engine.conditions import compile_condition, reading_tests
 from leadscore.engine.events import INSTANT, LEAD, EventPlan, micros, plan_events, prepare_events
-from leadscore.engine.fingerprints import AS_OF, FINGERPRINT, event_digest, lead_fingerprint
+from leadscore.engine.fingerprints import (
+    AS_OF,
+    EVENT_COUNT,
+    EVENT_SUM,
+    FINGERPRINT,
+    event_digest,
+    lead_fingerprint,
+)
 from leadscore.engine.values import Reading, double, readings, with_texts
 from leadscore.model import InactivityRule, Model
 
@@ -89,7 +96,9 @@ def compile_model(
     owners = owners_of(leads, key) if model.merge_duplicates else None
     instant = as_of if cutoff is None else None
     dialect = dialect or engine
-    table, rule_cols = _join_events(model, table, events, instant, key, owners, engine, dialect)
+    table, rule_cols, read = _join_events(
+        model, table, events, instant, key, owners, engine, dialect
+    )
     table, lead_fields, texts = with_texts(table, sorted(model.lead_fields()))
     fields = reading_tests(lead_fields)
 
@@ -98,6 +107,8 @@ def compile_model(
         for rule in model.fit.rules
     }
     table = table.mutate(**fit_cols, **rule_cols(table))
+    # The per-lead aggregates are read: each later step would list them again.
+    table = table.select(*(c for c in table.columns if c not in read))
     fit = _total(table, [rule_column(r.id) for r in model.fit.rules])
     engagement_ids = [r.id for r in model.engagement_rules]
     engagement_ids += [r.id for r in model.inactivity_rules]
@@ -108,23 +119,25 @@ def compile_model(
     }
     table = sharing.fenced(table.mutate(fit=fit, engagement=engagement, **interests), "points")
     fields = reading_tests(readings(table))
-    table = table.mutate(score=_clamp(model, table.fit + table.engagement))
-    table = table.mutate(grade=_grade(model, table.fit), level=_level(model, table.engagement))
+    # Each step computes what reads only earlier steps: fewer steps, shorter SQL.
     table = table.mutate(
-        matrix=_matrix(model, table),
+        score=_clamp(model, table.fit + table.engagement),
+        grade=_grade(model, table.fit),
+        level=_level(model, table.engagement),
         top_interest=_top_interest(model, table),
         disqualified_by=_disqualified_by(model, fields),
     )
-    table = table.mutate(stage=_stage(model, table, fields))
-    # A projection, not drop(): ibis writes a drop's EXCLUDE list in set order, which
-    # made the SQL (`leadscore sql`) differ from one process to the next.
-    table = table.select(*(c for c in table.columns if c not in texts))
+    table = table.mutate(matrix=_matrix(model, table), stage=_stage(model, table, fields))
     state: tuple[str, ...] = ()
+    computed: dict[str, ir.Value] = {}
     if engine is not None:
         state = (AS_OF, FINGERPRINT)
-        table = table.mutate(
-            **{AS_OF: table[INSTANT], FINGERPRINT: lead_fingerprint(model, table, engine)}
-        )
+        computed = {AS_OF: table[INSTANT], FINGERPRINT: lead_fingerprint(model, table, engine)}
+    # A projection, not drop(): ibis writes a drop's EXCLUDE list in set order, which
+    # made the SQL (`leadscore sql`) differ from one process to the next.
+    dropped = {*texts, EVENT_COUNT, EVENT_SUM}
+    kept = [c for c in table.columns if c not in dropped]
+    table = table.select(*kept, **computed)
     rule_ids = [r.id for r in model.fit.rules] + engagement_ids
     rule_ids += [r.id for i in model.interests for r in i.rules]
     rule_names = tuple(rule_column(i) for i in rule_ids)
@@ -177,15 +190,17 @@ def _join_events(
     owners: ir.Table | None = None,
     engine: str | None = None,
     dialect: str | None = None,
-) -> tuple[ir.Table, Contributions]:
+) -> tuple[ir.Table, Contributions, frozenset[str]]:
     """Left-join the per-lead event aggregates; return the rule-contribution builder.
 
     ``as_of`` None: each lead has its own T, in the ``INSTANT`` column of ``table``.
     With ``engine``, the aggregates include the events' digest (fingerprints).
+    Also returns the names of the joined aggregates the contributions read.
     """
     if events is None or not ([*model.all_engagement_rules()] or model.inactivity_rules):
         events = None
     plan = EventPlan()
+    read: set[str] = set()
     if events is not None:
         events = sharing.streamed(events, "events")
         instants = table.select(LEAD, INSTANT) if as_of is None else as_of
@@ -199,6 +214,7 @@ def _join_events(
         per_lead.extend(plan.subplans)
         for sub in per_lead:
             table = table.left_join(sub, LEAD).drop(f"{LEAD}_right")
+            read |= {c for c in sub.columns if c != LEAD}
     else:
         plan = _empty_plan(model)
     created = table.created_at if "created_at" in table.columns else None
@@ -209,7 +225,7 @@ def _join_events(
             cols[rule_column(rule.id)] = _inactivity(rule, plan, t, created)
         return cols
 
-    return table, contributions
+    return table, contributions, frozenset(read - {EVENT_COUNT, EVENT_SUM})
 
 
 def _empty_plan(model: Model) -> EventPlan:

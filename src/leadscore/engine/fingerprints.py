@@ -18,6 +18,7 @@ import hashlib
 from collections.abc import Sequence
 
 import ibis
+import ibis.expr.datatypes as dt
 import ibis.expr.types as ir
 
 from leadscore.engine.events import LEAD
@@ -43,6 +44,21 @@ def row_hash(values: Sequence[ir.Value], engine: str) -> ir.IntegerValue:
     return ibis.struct({f"f{i}": v for i, v in enumerate(values)}).hash()
 
 
+# ``value`` is left unannotated: ibis then takes any type (here a struct).
+@ibis.udf.scalar.builtin(name="hash")  # type: ignore[untyped-decorator]
+def _duckdb_hash(value) -> dt.UInt64:  # type: ignore[no-untyped-def]
+    """DuckDB's 64-bit hash, unsigned (ibis' ``hash()`` converts it through a bit string)."""
+
+
+def event_hash(values: Sequence[ir.Value], engine: str) -> ir.IntegerValue:
+    """One hash per event, in ``[0, _PRIME)``, for the digest's sum."""
+    if engine == "duckdb":  # millions of rows: no conversion to a signed number first
+        struct = ibis.struct({f"f{i}": v for i, v in enumerate(values)})
+        small: ir.IntegerValue = (_duckdb_hash(struct) % _PRIME).cast("int64")
+        return small
+    return row_hash(values, engine) % _PRIME
+
+
 def model_key(model: Model) -> int:
     """A number that changes with every change of the model (descriptions included)."""
     text = f"{SEMANTICS}:{model!r}".encode()  # pydantic repr: every field, in order
@@ -54,7 +70,7 @@ def event_digest(events: ir.Table, model: Model, engine: str) -> dict[str, ir.Sc
     properties = sorted(model.event_properties())
     names = [LEAD, "timestamp", "etype", *(["event_id"] if "event_id" in events.columns else [])]
     names += [p for p in properties if p in events.columns and p not in names]
-    one = row_hash([events[n] for n in names], engine) % _PRIME
+    one = event_hash([events[n] for n in names], engine)
     return {EVENT_COUNT: events.count(), EVENT_SUM: one.sum()}
 
 

@@ -18,6 +18,8 @@ from leadscore.engine.io import (
     _first_rows,
     arrow_batches,
     connect,
+    fetch,
+    fetch_value,
     normalise_timestamps,
     read_table,
     require_columns,
@@ -182,7 +184,7 @@ def _absent(names: set[str], table: ir.Table, where: str, readers: str) -> list[
 def _check_unique_ids(con: Any, leads: ir.Table, where: str) -> None:
     key = Reading(leads.lead_id, "lead_id")
     blank = ~key.present()
-    if con.to_pyarrow(leads.filter(blank).count()).as_py():
+    if fetch_value(con, leads.filter(blank).count()):
         rows = _first_rows(con, leads.mutate(_problem=blank), "lead_id")
         raise LeadscoreError(
             ErrorCode.BAD_DATA,
@@ -194,7 +196,7 @@ def _check_unique_ids(con: Any, leads: ir.Table, where: str) -> None:
         )
     ids = key.trimmed() if key.dtype.is_string() else leads.lead_id
     counted = leads.group_by(_id=ids).aggregate(n=lambda t: t.count())
-    repeated = con.to_pyarrow(counted.filter(counted.n > 1).order_by("_id").limit(3))
+    repeated = fetch(con, counted.filter(counted.n > 1).order_by("_id").limit(3))
     if repeated.num_rows:
         raise LeadscoreError(
             ErrorCode.DUPLICATE_LEAD,
