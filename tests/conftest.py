@@ -9,12 +9,19 @@ No engine is skipped: a missing one fails its tests, with CI=true or without.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 
 import pytest
 
 import support
 from support import DATABASES, ENGINES
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _query_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Compiled queries are kept in the run's own folder, not the user's cache."""
+    os.environ["LEADSCORE_CACHE_DIR"] = str(tmp_path_factory.mktemp("query-cache"))
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:

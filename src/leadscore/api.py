@@ -12,6 +12,7 @@ import ibis.expr.types as ir
 import pyarrow as pa
 
 from leadscore import quality
+from leadscore.engine import query_cache
 from leadscore.engine.backends import Engine, connect_engine, release
 from leadscore.engine.compiler import Compiled, compile_model, interest_column, rule_column
 from leadscore.engine.inputs import Inputs, describe, load_inputs
@@ -76,8 +77,32 @@ class Session:
             inputs = self.inputs
             done = rescore(self.con, self.model, inputs, self.as_of, since, explain)
             return done.table, done.plan
+        if self.con.name == "duckdb":
+            return self._kept(explain), None
         compiled = self.compiled()
         return (compiled.table if explain else compiled.results()), None
+
+    def _kept(self, explain: bool) -> ir.Table:
+        """DuckDB: the full run's query, compiled once per model and inputs' layout."""
+        inputs = self.inputs
+        query_cache.set_instant(self.con, self.as_of)
+        tables = [inputs.leads, *([inputs.events] if inputs.events is not None else [])]
+        parts = [repr(self.model), f"explain={explain}", f"cutoff={self.cutoff}"]
+
+        def compile_query() -> ir.Table:
+            compiled = compile_model(
+                self.model,
+                inputs.leads,
+                inputs.events,
+                query_cache.instant(),
+                self.cutoff,
+                "duckdb",
+            )
+            return compiled.table if explain else compiled.results()
+
+        return query_cache.results(
+            self.con, query_cache.key(self.con, parts, tables), compile_query
+        )
 
     def compiled(self) -> Compiled:
         inputs = self.inputs
