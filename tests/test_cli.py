@@ -224,6 +224,15 @@ def test_bad_input_exits_2_with_a_message_and_writes_nothing(files, mutate, mess
     assert not list(files["dir"].glob(".scores*"))
 
 
+def test_running_out_of_memory_is_a_message_and_writes_nothing(files):
+    out = files["dir"] / "scores.parquet"
+    result = invoke(*score_args(files, out), "--memory-limit", "1MB")
+    assert result.exit_code == 2, result.output
+    assert "The engine ran out of memory" in result.output
+    assert "--memory-limit" in result.output and "Traceback" not in result.output
+    assert not out.exists() and not list(files["dir"].glob(".scores*"))
+
+
 def test_a_failing_write_leaves_no_partial_file(files):
     out = files["dir"] / "missing-dir" / "scores.csv"
     result = invoke(*score_args(files, out))

@@ -20,6 +20,7 @@ from leadscore.engine.io import (
     LEAD_REQUIRED,
     Source,
     connect,
+    enough_memory,
     normalise_timestamps,
     read_table,
     require_columns,
@@ -139,7 +140,8 @@ def open_session(
     instant = as_of_instant(as_of)
     con = connect_engine(engine, db, memory_limit)
     try:
-        inputs = load_inputs(con, model, leads, events, derived, cutoff)
+        with enough_memory():
+            inputs = load_inputs(con, model, leads, events, derived, cutoff)
     except BaseException:
         release(con)
         raise
@@ -192,7 +194,8 @@ def score(
     opened = open_session(model, leads, events, as_of=as_of, engine=engine, cutoff=cutoff, db=db)
     with opened as session:
         expr, _ = session.results(explain, since)
-        table: pa.Table = session.con.to_pyarrow(expr)
+        with enough_memory():
+            table: pa.Table = session.con.to_pyarrow(expr)
         return table.select(expr.columns)
 
 

@@ -25,6 +25,7 @@ class ErrorCode(StrEnum):
     UNKNOWN_LEAD = "unknown_lead"
     BAD_ARGUMENT = "bad_argument"
     ENGINE_UNREACHABLE = "engine_unreachable"
+    OUT_OF_MEMORY = "out_of_memory"
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -85,6 +86,13 @@ def connect(
                 hint="Write it like 2GB or 512MB.",
             ) from None
         raw.execute(f"SET temp_directory = {_literal(tempfile.gettempdir() + '/leadscore.tmp')}")
+    else:
+        # DuckDB bounds an operator's memory only when it can spill to disk; at 50M
+        # events its per-lead aggregation then went external in about one run in ten
+        # (4x the time: bench/README.md). Without --memory-limit nothing spills, the
+        # run stays in memory (up to DuckDB's default limit, 80% of RAM), and a run
+        # that needs more fails with a message asking for --memory-limit.
+        raw.execute("SET temp_directory = ''")
     if threads:
         raw.execute(f"SET threads = {int(threads)}")
     return con
@@ -307,6 +315,21 @@ def arrow_batches(con: Any, expr: ir.Table) -> Any:
     return con.con.sql(con.compile(expr)).to_arrow_reader()
 
 
+@contextmanager
+def enough_memory() -> Iterator[None]:
+    """DuckDB running out of memory becomes a message saying what to do."""
+    try:
+        yield
+    except duckdb.OutOfMemoryException as exc:
+        raise LeadscoreError(
+            ErrorCode.OUT_OF_MEMORY,
+            f"The engine ran out of memory: {str(exc).splitlines()[0]}",
+            hint="Pass --memory-limit (memory_limit= in Python), e.g. 8GB, a limit below "
+            "this machine's memory: DuckDB then spills to disk beyond it. With a limit "
+            "already, raise it.",
+        ) from None
+
+
 def _write(con: Any, expr: ir.Table, tmp: Path, suffix: str, progress: Report | None) -> None:
     if con.name != "duckdb":
         # Other engines stream Arrow batches to an embedded DuckDB, which writes the file.
@@ -317,7 +340,7 @@ def _write(con: Any, expr: ir.Table, tmp: Path, suffix: str, progress: Report | 
         finally:
             local.disconnect()
         return
-    with watch(con, progress):
+    with enough_memory(), watch(con, progress):
         if suffix == ".parquet":
             con.to_parquet(expr, tmp)
         elif suffix == ".csv":
