@@ -84,6 +84,9 @@ def _connect_postgres(url: str) -> Any:
     # Row estimates through the text tests are tiny (rows=1), and PostgreSQL then
     # nests loops over thousands of rows: the scoring query is all scans and hashes.
     con.raw_sql("SET enable_nestloop = off").close()
+    # With the default 4MB each sort and hash of the query spilled to disk: 6.7 s
+    # against 6.2 s at 500k events. SET lasts for this connection only.
+    con.raw_sql("SET work_mem = '256MB'").close()
     return con
 
 

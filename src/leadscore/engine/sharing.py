@@ -12,8 +12,9 @@ So the compiler names what it shares, and says how the engine should treat it:
   worth computing once and keeping (``AS MATERIALIZED``);
 - :func:`streamed`: large ones (the events with their tests) that each reader
   recomputes as it scans, as a hand-written query would (``AS NOT MATERIALIZED``);
-- :func:`fenced`: the leads with each rule's points, which PostgreSQL must compute
-  before the totals, grades and stages that read them.
+- :func:`fenced`: parts that PostgreSQL must compute once, before their readers,
+  and DuckDB streams: the leads with each rule's points (read by the totals,
+  grades and stages), the events with their tests (read by every aggregation).
 
 The choice is written into the SQL by :func:`mark` for the engines that read it;
 others (Spark, warehouses) get plain CTEs.
@@ -53,9 +54,11 @@ def fenced(table: ir.Table, name: str) -> ir.Table:
 
     PostgreSQL merges a subquery into the query reading it by substituting its
     expressions: the fit total (a test per rule) then reappears in the score, each
-    grade threshold, the matrix and each stage, and a lead costs milliseconds.
-    PostgreSQL computes a fenced table first (one row per lead); DuckDB, which
-    evaluates such expressions cheaply, streams it.
+    grade threshold, the matrix and each stage, and a lead costs milliseconds; and
+    it recomputes a streamed part for each reader, where its plans read the tested
+    events once per aggregation and per window. PostgreSQL computes a fenced table
+    first; DuckDB, which evaluates such expressions cheaply and reads its events in
+    parallel, streams it.
     """
     return table.alias(f"{_FENCED}{name}_{next(_names)}")
 
