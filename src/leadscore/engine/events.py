@@ -87,6 +87,7 @@ class EventPlan:
     inactivity: dict[str, Callable[[ir.Table], ir.FloatingValue]] = field(default_factory=dict)
 
     top_n: bool = False  # DuckDB's min(x, n) gives n-th values without a window
+    collects: bool = False  # Spark: n-th values from each lead's sorted list of ages
     # n-th values of the main pass, aggregated apart over their events (see _plan_nth)
     ranked: dict[str, ir.Scalar] = field(default_factory=dict)
     ranked_rows: list[ir.BooleanValue] = field(default_factory=list)
@@ -249,7 +250,7 @@ def plan_events(
     ``source`` holds the events as read, before :func:`prepare_events`; ``dialect``
     the SQL dialect the query will be run in, for its shortcuts.
     """
-    plan = EventPlan(top_n=dialect == "duckdb")
+    plan = EventPlan(top_n=dialect == "duckdb", collects=dialect in ("pyspark", "spark"))
     section = model.engagement
     decay = Decay(section.half_life_days, section.window_days) if section else Decay(None, None)
     weighted = events.mutate(weight=decay.weight(events.age_us))
@@ -430,6 +431,11 @@ def _smallest(value: int, n: int) -> list[int]:  # type: ignore[empty-body]
     """DuckDB's top-n aggregate: the n smallest values, in order."""
 
 
+@ibis.udf.scalar.builtin(name="try_element_at")
+def _element(values: list[int], position: int) -> int:  # type: ignore[empty-body]
+    """Spark's 1-based array element, null past the end (``element_at`` throws)."""
+
+
 def _plan_nth(
     plan: EventPlan,
     rule: EngagementRule,
@@ -443,7 +449,10 @@ def _plan_nth(
 
     M is the rows of ``table`` (grouped by lead) where ``matches``, ``age`` their
     ages. With ``plan.top_n`` (DuckDB) the n-th youngest age is an aggregate added to
-    ``into``, the aggregation over ``table``; elsewhere a window ranks M's ages.
+    ``into``, the aggregation over ``table``; with ``plan.collects`` (Spark) too, read
+    from the sorted list of M's ages; elsewhere a window ranks M's ages. A window
+    reads the events once more per rule: on Spark, 1.4x a hand-written query's time
+    at 5M events.
     """
     assert rule.min_count is not None
     name, nth = plan.name(), rule.min_count - 1
@@ -460,6 +469,9 @@ def _plan_nth(
             plan.ranked_rows.append(matches)
         else:
             into[name] = nth_age
+        return
+    if plan.collects:
+        into[name] = _element(table[age].collect(where=matches).sort(), rule.min_count)
         return
     ages = table.filter(matches).select(LEAD, age_us=table[age])
     rank = ibis.row_number().over(group_by=ages[LEAD], order_by=ages.age_us)
