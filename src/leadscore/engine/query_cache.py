@@ -62,7 +62,12 @@ def folder() -> Path | None:
     chosen = os.environ.get("LEADSCORE_CACHE_DIR")
     if chosen is not None:
         return None if chosen.strip().lower() in OFF or not chosen.strip() else Path(chosen)
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    base = os.environ.get("XDG_CACHE_HOME")
+    if not base:
+        try:
+            base = str(Path.home() / ".cache")
+        except (RuntimeError, KeyError):  # no home folder (a service account): no cache
+            return None
     return Path(base) / "leadscore"
 
 
