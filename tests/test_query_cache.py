@@ -18,6 +18,7 @@ from typer.testing import CliRunner
 
 import leadscore
 from leadscore.cli import app
+from leadscore.top import top
 from support import days_ago, events_table, leads_table
 
 # 4 points a page view, halved every 10 days; one view 10 days before 2025-06-01.
@@ -123,4 +124,12 @@ def test_the_cli_reuses_the_kept_query(folder: Path, tmp_path: Path) -> None:
         assert result.exit_code == 0, result.output
         scores[day] = pacsv.read_csv(out).column("engagement")[0].as_py()
     assert scores == pytest.approx({"2025-06-01": 2.0, "2025-06-11": 1.0})
+    assert len(kept(folder)) == 1
+
+
+def test_top_keeps_its_own_query_for_every_instant(folder: Path) -> None:
+    model = leadscore.load_model(MODEL)
+    for day, points in (("2025-06-01", 2.0), ("2025-06-11", 1.0)):  # 4 × 1/2, 4 × 1/4
+        table = top(model, LEADS, EVENTS, day)
+        assert table.column("engagement").to_pylist() == pytest.approx([points])
     assert len(kept(folder)) == 1

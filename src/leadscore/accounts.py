@@ -23,7 +23,7 @@ def account_rollup(session: Session) -> ir.Table:
     Disqualified leads and duplicates are members but do not count in the score.
     """
     model = session.model
-    leads = session.compiled().with_leads
+    leads = session.scored_leads()
     members = leads.filter(leads.account_key.notnull())
     counts = (
         members.stage.isnull() | (members.stage != DISQUALIFIED)

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import ibis.expr.types as ir
 import pyarrow as pa
@@ -60,6 +60,14 @@ def as_of_instant(value: AsOf) -> datetime:
     return value
 
 
+Part = Literal["results", "explained", "leads"]
+_PARTS: dict[str, Callable[[Compiled], ir.Table]] = {
+    "results": Compiled.results,
+    "explained": lambda compiled: compiled.table,
+    "leads": lambda compiled: compiled.with_leads,
+}
+
+
 @dataclass
 class Session:
     """An engine connection with the inputs of one scoring job loaded."""
@@ -78,17 +86,23 @@ class Session:
             inputs = self.inputs
             done = rescore(self.con, self.model, inputs, self.as_of, since, explain)
             return done.table, done.plan
+        part: Part = "explained" if explain else "results"
         if self.con.name == "duckdb":
-            return self._kept(explain), None
-        compiled = self.compiled()
-        return (compiled.table if explain else compiled.results()), None
+            return self._kept(part), None
+        return _PARTS[part](self.compiled()), None
 
-    def _kept(self, explain: bool) -> ir.Table:
-        """DuckDB: the full run's query, compiled once per model and inputs' layout."""
+    def scored_leads(self) -> ir.Table:
+        """Every lead column beside the results: the lists people read (top, accounts)."""
+        if self.con.name == "duckdb":
+            return self._kept("leads")
+        return self.compiled().with_leads
+
+    def _kept(self, part: Part) -> ir.Table:
+        """DuckDB: a full run's query, compiled once per model and inputs' layout."""
         inputs = self.inputs
         query_cache.set_instant(self.con, self.as_of)
         tables = [inputs.leads, *([inputs.events] if inputs.events is not None else [])]
-        parts = [repr(self.model), f"explain={explain}", f"cutoff={self.cutoff}"]
+        parts = [repr(self.model), part, f"cutoff={self.cutoff}"]
 
         def compile_query() -> ir.Table:
             compiled = compile_model(
@@ -99,7 +113,7 @@ class Session:
                 self.cutoff,
                 "duckdb",
             )
-            return compiled.table if explain else compiled.results()
+            return _PARTS[part](compiled)
 
         return query_cache.results(
             self.con, query_cache.key(self.con, parts, tables), compile_query
@@ -336,8 +350,7 @@ def explain(
     """Explain one lead's score: every rule with a non-zero contribution, in model order."""
     wanted = str(lead_id).strip()
     with open_session(model, leads, events, as_of=as_of, engine=engine, db=db) as session:
-        compiled = session.compiled()
-        table = compiled.table
+        table, _ = session.results(explain=True)
         key = table.lead_id.cast("string").strip()
         rows = session.con.to_pyarrow(table.filter(key == wanted)).to_pylist()
         if not rows:
@@ -348,13 +361,13 @@ def explain(
             )
         result = explanation_of(session.model, rows[0], session.as_of)
         if session.model.merge_duplicates:
-            result = _with_duplicates(session, compiled, result)
+            result = _with_duplicates(session, result)
     return result
 
 
-def _with_duplicates(session: Session, compiled: Compiled, result: Explanation) -> Explanation:
+def _with_duplicates(session: Session, result: Explanation) -> Explanation:
     """Say where a lead's events were counted (``merge_duplicates``)."""
-    leads = compiled.with_leads
+    leads = session.scored_leads()
     ids = leads.lead_id.cast("string").strip()
     survivor = leads.duplicate_of.cast("string").strip()
     own = session.con.to_pyarrow(leads.filter(ids == result.lead_id).select(s=survivor))

@@ -10,7 +10,7 @@ import pyarrow as pa
 
 from leadscore.api import AsOf, open_session
 from leadscore.engine.backends import Engine
-from leadscore.engine.compiler import DISQUALIFIED
+from leadscore.engine.compiler import DISQUALIFIED, result_columns
 from leadscore.engine.io import Source, read_table, require_columns
 from leadscore.model import Model
 
@@ -37,10 +37,9 @@ def top(
     ``previous_stage`` shows the stage it had.
     """
     with open_session(model, leads, events, as_of=as_of, engine=engine, db=db) as session:
-        compiled = session.compiled()
-        table = compiled.with_leads
+        table = session.scored_leads()
         context = [c for c in CONTEXT_COLUMNS if c in table.columns]
-        table = table.select(*compiled.result_columns, *context)
+        table = table.select(*result_columns(session.model), *context)
         if stage is None:
             table = table.filter(table.stage.isnull() | (table.stage != DISQUALIFIED))
         else:

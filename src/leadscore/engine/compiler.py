@@ -55,6 +55,11 @@ def interest_column(interest_id: str) -> str:
     return f"interest:{interest_id}"
 
 
+def result_columns(model: Model) -> tuple[str, ...]:
+    """The score columns of ``model``'s results, in order (SPEC §4 ``score``)."""
+    return (*RESULT_COLUMNS, *(interest_column(i.id) for i in model.interests))
+
+
 @dataclass(frozen=True)
 class Compiled:
     """The compiled query and the names of its parts."""
@@ -141,7 +146,7 @@ def compile_model(
     rule_ids = [r.id for r in model.fit.rules] + engagement_ids
     rule_ids += [r.id for i in model.interests for r in i.rules]
     rule_names = tuple(rule_column(i) for i in rule_ids)
-    results = (*RESULT_COLUMNS, *interests)
+    results = result_columns(model)
     explained = table.select(*results, "disqualified_by", *rule_names, *state)
     return Compiled(explained, results, rule_names, table, state)
 
