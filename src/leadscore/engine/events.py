@@ -256,7 +256,7 @@ def plan_events(
     weighted = events.mutate(weight=decay.weight(events.age_us))
     rules = list(model.all_engagement_rules())
     tests = [t for r in rules for t in condition_tests(r.when)]
-    weighted, test = _text_tests(weighted, source, tests)
+    weighted, test = _text_tests(weighted, source, tests, null_safe=dialect == "duckdb")
     fields = event_fields(weighted)
     for rule in rules:
         _plan_rule(plan, rule, weighted, fields, test, decay)
@@ -274,7 +274,7 @@ def plan_events(
 
 
 def _text_tests(
-    events: ir.Table, source: ir.Table, tests: list[tuple[str, str, Any]]
+    events: ir.Table, source: ir.Table, tests: list[tuple[str, str, Any]], null_safe: bool = False
 ) -> tuple[ir.Table, TestFn]:
     """Tests on text properties, computed once per distinct value and joined back.
 
@@ -288,6 +288,12 @@ def _text_tests(
     PostgreSQL computes them once for its many readers (the n-th event of each
     ``min_count`` rule is a window of its own there): 1.67x a hand-written query's
     time at 5M events before, 0.95x after.
+
+    With ``null_safe`` (DuckDB) a missing value is one more row of the distinct
+    values, with its tests computed like the others', joined with ``IS NOT DISTINCT
+    FROM``; elsewhere (PostgreSQL cannot hash such a join) an event without a value
+    gets each test's result for a missing value after the join, a ``coalesce`` per
+    test and event (3 s of thread time at 50M events on DuckDB).
     """
     fields = event_fields(events)
     columns: dict[tuple[str, str, str], str] = {}
@@ -302,7 +308,9 @@ def _text_tests(
     for index, (name, field_tests) in enumerate(by_field.items()):
         key_column = f"_k{index}"
         values = source.select(**{key_column: source[name]})
-        values = values.filter(values[key_column].notnull()).distinct()
+        if not null_safe:
+            values = values.filter(values[key_column].notnull())
+        values = values.distinct()
         texts, read, _ = with_texts(values, [key_column])
         reading = dataclasses.replace(read(key_column), name=name)
         computed = {}
@@ -312,6 +320,10 @@ def _text_tests(
             missing[column] = op == "exists" and value is False
         dimension = texts.select(key_column, **computed)
         dimension = sharing.kept(dimension, f"{name}_tests")
+        if null_safe:
+            same = events[name].identical_to(dimension[key_column])
+            events = events.left_join(dimension, same).drop(key_column)
+            continue
         events = events.left_join(dimension, events[name] == dimension[key_column]).drop(key_column)
         events = events.mutate(**{c: events[c].fill_null(missing[c]) for c in computed})
     events = sharing.fenced(events, "tested_events")
