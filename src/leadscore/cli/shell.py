@@ -16,6 +16,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 
 from leadscore.engine.backends import Engine
+from leadscore.engine.io import enough_memory
 from leadscore.errors import ErrorCode, LeadscoreError
 
 out = Console()
@@ -58,7 +59,8 @@ def commands() -> typer.Typer:
 def run(action: Callable[[], T]) -> T:
     """Run an API call; user errors become a message on stderr and exit code 2."""
     try:
-        return action()
+        with enough_memory():  # every command, also those that fetch results themselves
+            return action()
     except LeadscoreError as exc:
         err.print(f"[bold red]error:[/] {exc}", markup=True, highlight=False, soft_wrap=True)
         raise typer.Exit(2) from None

@@ -287,14 +287,10 @@ def write_table(con: Any, expr: ir.Table, out: str | Path, progress: Report | No
 def fetch(con: Any, expr: ir.Expr) -> pa.Table:
     """The (small) result of ``expr`` as an Arrow table; a scalar gives one row.
 
-    For DuckDB this runs the SQL on the connection itself: ibis' ``to_pyarrow``
-    imports pandas for its type conversions, a fifth of a second of every command.
+    Read through :func:`arrow_batches`: ibis' ``to_pyarrow`` on DuckDB imports pandas
+    for its type conversions, a fifth of a second of every command.
     """
-    if con.name != "duckdb":
-        result: pa.Table = con.to_pyarrow(expr.as_table())
-        return result
-    con._run_pre_execute_hooks(expr)
-    table: pa.Table = con.con.sql(con.compile(expr)).to_arrow_table()
+    table: pa.Table = arrow_batches(con, expr.as_table()).read_all()
     return table
 
 
