@@ -9,12 +9,34 @@
 [25.0, 0.0]
 """
 
-from leadscore.api import Explanation, as_of_instant, clean, explain, score, score_file
-from leadscore.errors import ErrorCode, LeadscoreError
-from leadscore.incremental import RescorePlan
-from leadscore.learn import Learned, learn, load_learned, predict
-from leadscore.learn.evaluation import Evaluation, evaluate
-from leadscore.model import Model, load_model
+from __future__ import annotations
+
+import sys
+from importlib import import_module
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from leadscore.api import Explanation, clean, explain, score, score_file
+    from leadscore.errors import ErrorCode, LeadscoreError
+    from leadscore.incremental import RescorePlan
+    from leadscore.instants import as_of_instant
+    from leadscore.learn import Learned, learn, load_learned, predict
+    from leadscore.learn.evaluation import Evaluation, evaluate
+    from leadscore.model import Model, load_model
+
+# Each name is imported when first used: `leadscore score` replaying a kept run
+# (leadscore.launch) starts without ibis, pyarrow or pydantic.
+_HOMES = {
+    "leadscore.api": ("Explanation", "clean", "explain", "score", "score_file"),
+    "leadscore.instants": ("as_of_instant",),
+    "leadscore.errors": ("ErrorCode", "LeadscoreError"),
+    "leadscore.incremental": ("RescorePlan",),
+    "leadscore.learn": ("Learned", "learn", "load_learned", "predict"),
+    "leadscore.learn.evaluation": ("Evaluation", "evaluate"),
+    "leadscore.model": ("Model", "load_model"),
+}
+_HOME = {name: module for module, names in _HOMES.items() for name in names}
 
 __version__ = "0.1.0"
 __all__ = [
@@ -36,3 +58,30 @@ __all__ = [
     "score",
     "score_file",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """The public names, imported on first use (PEP 562)."""
+    module = _HOME.get(name)
+    if module is None:
+        raise AttributeError(f"module 'leadscore' has no attribute {name!r}")
+    value = getattr(import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_HOME])
+
+
+class _Package(ModuleType):
+    """``leadscore.learn`` stays the function when the subpackage of that name loads
+    (the import system sets a loaded subpackage as an attribute of its parent)."""
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name in _HOME and isinstance(value, ModuleType):
+            return
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package

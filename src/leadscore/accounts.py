@@ -8,10 +8,11 @@ import ibis
 import ibis.expr.types as ir
 import pyarrow as pa
 
-from leadscore.api import AsOf, Session, open_session
+from leadscore.api import Session, open_session
 from leadscore.engine.backends import Engine
 from leadscore.engine.compiler import DISQUALIFIED
 from leadscore.engine.io import Source, write_table
+from leadscore.instants import AsOf
 from leadscore.model import Model
 
 ACCOUNT_FIELDS = ("account_key", "duplicate_of")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
 
@@ -12,7 +12,7 @@ import ibis.expr.types as ir
 import pyarrow as pa
 
 from leadscore import quality
-from leadscore.engine import query_cache
+from leadscore.engine import kept_runs, query_cache
 from leadscore.engine.backends import Engine, connect_engine, release
 from leadscore.engine.compiler import Compiled, compile_model, interest_column, rule_column
 from leadscore.engine.inputs import Inputs, describe, load_inputs
@@ -29,36 +29,9 @@ from leadscore.engine.io import (
 from leadscore.engine.progress import Report
 from leadscore.errors import ErrorCode, LeadscoreError
 from leadscore.incremental import RescorePlan, rescore
+from leadscore.instants import AsOf, as_of_instant
 from leadscore.model import Model, load_model
 from leadscore.quality import CleanReport
-
-AsOf = datetime | str | None
-
-
-def as_of_instant(value: AsOf) -> datetime:
-    """The scoring instant T as a naive UTC datetime (default: now).
-
-    >>> as_of_instant("2025-06-01T02:00:00+02:00")
-    datetime.datetime(2025, 6, 1, 0, 0)
-    >>> as_of_instant("2025-06-01")
-    datetime.datetime(2025, 6, 1, 0, 0)
-    """
-    if value is None:
-        return datetime.now(UTC).replace(tzinfo=None)
-    if isinstance(value, str):
-        text = value.strip()
-        try:
-            value = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
-        except ValueError:
-            raise LeadscoreError(
-                ErrorCode.BAD_TIMESTAMP,
-                f"--as-of {text!r} is not a timestamp.",
-                hint="Write it as ISO 8601, e.g. 2025-06-01T00:00:00Z or 2025-06-01.",
-            ) from None
-    if value.tzinfo is not None:
-        value = value.astimezone(UTC).replace(tzinfo=None)
-    return value
-
 
 Part = Literal["results", "explained", "leads"]
 _PARTS: dict[str, Callable[[Compiled], ir.Table]] = {
@@ -244,23 +217,35 @@ def score_file(
     ``progress`` is called with the engine's percentage done, from another thread.
     With ``since`` (an earlier output), only leads whose result can have changed
     are scored again; ``planned`` then hears how many, and why.
+
+    Over files on DuckDB, a run like an earlier one (same model, paths and options)
+    replays that run's query when the data still answers its checks the same way
+    (:mod:`leadscore.engine.kept_runs`): the same results, without the compiler.
     """
     _no_cutoff_since(cutoff, since)
-    opened = open_session(
-        model,
-        leads,
-        events,
-        as_of=as_of,
-        engine=engine,
-        memory_limit=memory_limit,
-        cutoff=cutoff,
-        db=db,
-    )
-    with opened as session:
-        results, plan = session.results(explain, since)
-        if plan is not None and planned is not None:
-            planned(plan)
-        return write_table(session.con, results, out, progress)
+    run_key = None
+    if engine == "duckdb" and db is None and since is None and cutoff is None:
+        run_key = kept_runs.key(model, leads, events, explain=explain, memory_limit=memory_limit)
+        if kept_runs.replay(run_key, out, as_of_instant(as_of), progress):
+            return Path(out)
+    with kept_runs.recording() as record:
+        opened = open_session(
+            model,
+            leads,
+            events,
+            as_of=as_of,
+            engine=engine,
+            memory_limit=memory_limit,
+            cutoff=cutoff,
+            db=db,
+        )
+        with opened as session:
+            results, plan = session.results(explain, since)
+            if plan is not None and planned is not None:
+                planned(plan)
+            path = write_table(session.con, results, out, progress)
+    kept_runs.keep(record, run_key)
+    return path
 
 
 @dataclass(frozen=True)

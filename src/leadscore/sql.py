@@ -17,11 +17,11 @@ from typing import Literal, get_args
 import ibis
 import ibis.expr.types as ir
 
-from leadscore.api import AsOf, as_of_instant
 from leadscore.engine import sharing
 from leadscore.engine.compiler import compile_model
 from leadscore.engine.events import relevant_events
 from leadscore.errors import ErrorCode, LeadscoreError
+from leadscore.instants import AsOf, as_of_instant
 from leadscore.model import Model, load_model
 
 Dialect = Literal["duckdb", "postgres", "spark", "snowflake", "bigquery"]

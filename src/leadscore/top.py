@@ -8,10 +8,11 @@ import ibis
 import ibis.expr.types as ir
 import pyarrow as pa
 
-from leadscore.api import AsOf, open_session
+from leadscore.api import open_session
 from leadscore.engine.backends import Engine
 from leadscore.engine.compiler import DISQUALIFIED, result_columns
 from leadscore.engine.io import Source, read_table, require_columns
+from leadscore.instants import AsOf
 from leadscore.model import Model
 
 CONTEXT_COLUMNS = ("first_name", "last_name", "email", "job_title", "company")

@@ -1,14 +1,12 @@
 """The ``leadscore`` command: a thin shell over the public API (SPEC §4).
 
 Each module holds the commands of one domain; they are merged here into one
-``leadscore`` command. Results go to stdout, diagnostics to stderr, and a
-:class:`~leadscore.errors.LeadscoreError` prints as its message and exits 2.
+``leadscore`` command, started by :mod:`leadscore.launch`. Results go to stdout,
+diagnostics to stderr, and a :class:`~leadscore.errors.LeadscoreError` prints as
+its message and exits 2.
 """
 
 from __future__ import annotations
-
-import logging
-import sys
 
 import typer
 
@@ -23,11 +21,3 @@ app = typer.Typer(
 )
 for group in (demo, models, scoring, quality, learning, evaluation):
     app.add_typer(group.app)
-
-
-def main() -> None:
-    """Entry point of the console script."""
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("warning: %(message)s"))
-    logging.getLogger("leadscore").addHandler(handler)
-    app()

@@ -10,6 +10,7 @@ from typing import Any
 import ibis
 import ibis.expr.types as ir
 
+from leadscore.engine import kept_runs
 from leadscore.engine.backends import engine_table, is_table_name, upload
 from leadscore.engine.io import (
     EVENT_REQUIRED,
@@ -112,6 +113,7 @@ def load_inputs(
             )
     for warning in warnings:
         log.warning(warning)
+        kept_runs.warned(warning)
     return Inputs(lead_table, event_table, leads_name, events_name, tuple(warnings))
 
 

@@ -9,7 +9,6 @@ microsecond precision; an unreadable one is an error naming its row.
 
 from __future__ import annotations
 
-import os
 import tempfile
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -22,21 +21,12 @@ import ibis
 import ibis.expr.types as ir
 import pyarrow as pa
 
-from leadscore.engine import sharing
+from leadscore.engine import files, kept_runs, sharing
 from leadscore.engine.backends import write_engine_table, writes_tables
+from leadscore.engine.files import READABLE, WRITABLE, literal
 from leadscore.engine.progress import Report, watch
 from leadscore.errors import ErrorCode, Issue, LeadscoreError
 
-READABLE = {
-    ".csv": "csv",
-    ".tsv": "csv",
-    ".parquet": "parquet",
-    ".pq": "parquet",
-    ".jsonl": "json",
-    ".ndjson": "json",
-    ".json": "json",
-}
-WRITABLE = (".csv", ".parquet", ".json", ".jsonl")
 LEAD_REQUIRED = ("lead_id",)
 EVENT_REQUIRED = ("lead_id", "type", "timestamp")
 LEAD_TIMESTAMPS = ("created_at", "converted_at")
@@ -47,10 +37,6 @@ Source = str | Path | Any  # a path, or an Arrow table / pandas frame / ibis tab
 
 def _quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
-
-
-def _literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
 
 
 def connect(
@@ -69,33 +55,45 @@ def connect(
             hint="Check the --db path.",
         ) from None
     sharing.install(con)
-    raw = con.con
-    raw.execute("SET TimeZone = 'UTC'")
-    raw.execute("SET preserve_insertion_order = false")
-    raw.execute("SET disabled_optimizers = 'build_side_probe_side'")
-    # Track progress for our bar on stderr; DuckDB must not print its own to stdout.
-    raw.execute("SET enable_progress_bar = true")
-    raw.execute("SET enable_progress_bar_print = false")
-    if memory_limit:
+    for statement in settings(memory_limit, threads):
         try:
-            raw.execute(f"SET memory_limit = {_literal(memory_limit)}")
-        except duckdb.Error as exc:
+            kept_runs.execute(con.con, statement)
+        except duckdb.Error as exc:  # only a --memory-limit comes from the user
             raise LeadscoreError(
                 ErrorCode.BAD_ARGUMENT,
                 f"--memory-limit {memory_limit!r} is not a size DuckDB understands: {exc}",
                 hint="Write it like 2GB or 512MB.",
             ) from None
-        raw.execute(f"SET temp_directory = {_literal(tempfile.gettempdir() + '/leadscore.tmp')}")
+    return con
+
+
+def settings(memory_limit: str | None = None, threads: int | None = None) -> list[str]:
+    """The settings of every DuckDB connection: UTC, tuned for one big aggregation."""
+    statements = [
+        "SET TimeZone = 'UTC'",
+        "SET python_enable_replacements = false",  # as ibis sets it
+        "SET preserve_insertion_order = false",
+        "SET disabled_optimizers = 'build_side_probe_side'",
+        # Track progress for our bar on stderr; DuckDB must not print its own to stdout.
+        "SET enable_progress_bar = true",
+        "SET enable_progress_bar_print = false",
+    ]
+    if memory_limit:
+        spill = literal(tempfile.gettempdir() + "/leadscore.tmp")
+        statements += [
+            f"SET memory_limit = {literal(memory_limit)}",
+            f"SET temp_directory = {spill}",
+        ]
     else:
         # DuckDB bounds an operator's memory only when it can spill to disk; at 50M
         # events its per-lead aggregation then went external in about one run in ten
         # (4x the time: bench/README.md). Without --memory-limit nothing spills, the
         # run stays in memory (up to DuckDB's default limit, 80% of RAM), and a run
         # that needs more fails with a message asking for --memory-limit.
-        raw.execute("SET temp_directory = ''")
+        statements.append("SET temp_directory = ''")
     if threads:
-        raw.execute(f"SET threads = {int(threads)}")
-    return con
+        statements.append(f"SET threads = {int(threads)}")
+    return statements
 
 
 def read_table(con: Any, source: Source, name: str, role: str) -> ir.Table:
@@ -129,13 +127,16 @@ def read_table(con: Any, source: Source, name: str, role: str) -> ir.Table:
             hint="Check the path.",
         )
     reader = {
-        "csv": f"read_csv({_literal(str(path))}, header = true, all_varchar = true)",
-        "parquet": f"read_parquet({_literal(str(path))})",
-        "json": f"read_json({_literal(str(path))}, format = 'auto')",
+        "csv": f"read_csv({literal(str(path))}, header = true, all_varchar = true)",
+        "parquet": f"read_parquet({literal(str(path))})",
+        "json": f"read_json({literal(str(path))}, format = 'auto')",
     }[kind]
     try:
-        raw.execute(f"CREATE OR REPLACE TEMP VIEW {_quote(name)} AS SELECT * FROM {reader}")
+        kept_runs.execute(
+            raw, f"CREATE OR REPLACE TEMP VIEW {_quote(name)} AS SELECT * FROM {reader}"
+        )
         raw.execute(f"SELECT * FROM {_quote(name)} LIMIT 0").fetchall()
+        kept_runs.answered(raw, f"DESCRIBE {_quote(name)}")  # the columns, as ibis reads them
     except duckdb.Error as exc:
         reason = str(exc).splitlines()[0]
         raise LeadscoreError(
@@ -273,25 +274,26 @@ def write_table(con: Any, expr: ir.Table, out: str | Path, progress: Report | No
             f"Cannot write {path}: the folder {directory} does not exist.",
             hint="Create the folder first.",
         )
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix, dir=directory)
-    os.close(fd)
-    tmp = Path(tmp_name)
-    try:
-        _write(con, expr, tmp, suffix, progress)
-        tmp.replace(path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    with files.replacing(path) as tmp:
+        _write(con, expr, tmp, progress)
     return path
 
 
 def fetch(con: Any, expr: ir.Expr) -> pa.Table:
     """The (small) result of ``expr`` as an Arrow table; a scalar gives one row.
 
-    Read through :func:`arrow_batches`: ibis' ``to_pyarrow`` on DuckDB imports pandas
-    for its type conversions, a fifth of a second of every command.
+    Read as Arrow from the engine directly: ibis' ``to_pyarrow`` on DuckDB imports
+    pandas for its type conversions, a fifth of a second of every command. On DuckDB
+    the answer is recorded for a replay (:mod:`leadscore.engine.kept_runs`).
     """
-    table: pa.Table = arrow_batches(con, expr.as_table()).read_all()
-    return table
+    query = expr.as_table()
+    if con.name != "duckdb":
+        table: pa.Table = arrow_batches(con, query).read_all()
+        return table
+    sql = _duckdb_sql(con, query)
+    kept_runs.answered(con.con, sql)  # a replayed run asks again (kept_runs)
+    answer: pa.Table = con.con.sql(sql).to_arrow_reader().read_all()
+    return answer
 
 
 def fetch_value(con: Any, expr: ir.Scalar) -> Any:
@@ -307,8 +309,14 @@ def arrow_batches(con: Any, expr: ir.Table) -> Any:
     """
     if con.name != "duckdb":
         return con.to_pyarrow_batches(expr)
+    return con.con.sql(_duckdb_sql(con, expr)).to_arrow_reader()
+
+
+def _duckdb_sql(con: Any, expr: ir.Table) -> str:
+    """The SQL of ``expr`` on DuckDB, with the in-memory tables it reads registered."""
     con._run_pre_execute_hooks(expr)
-    return con.con.sql(con.compile(expr)).to_arrow_reader()
+    sql: str = con.compile(expr)
+    return sql
 
 
 @contextmanager
@@ -326,22 +334,16 @@ def enough_memory() -> Iterator[None]:
         ) from None
 
 
-def _write(con: Any, expr: ir.Table, tmp: Path, suffix: str, progress: Report | None) -> None:
+def _write(con: Any, expr: ir.Table, tmp: Path, progress: Report | None) -> None:
     if con.name != "duckdb":
         # Other engines stream Arrow batches to an embedded DuckDB, which writes the file.
         local = connect()
         try:
             local.con.register("results", arrow_batches(con, expr))
-            _write(local, local.table("results"), tmp, suffix, None)
+            _write(local, local.table("results"), tmp, None)
         finally:
             local.disconnect()
         return
-    with enough_memory(), watch(con, progress):
-        if suffix == ".parquet":
-            con.to_parquet(expr, tmp)
-        elif suffix == ".csv":
-            con.to_csv(expr, tmp, header=True)
-        else:
-            options = "FORMAT json, ARRAY true" if suffix == ".json" else "FORMAT json"
-            con._run_pre_execute_hooks(expr)
-            con.raw_sql(f"COPY ({con.compile(expr)}) TO {_literal(str(tmp))} ({options})")
+    sql = _duckdb_sql(con, expr)
+    with enough_memory(), watch(con.con, progress):
+        con.con.execute(files.copy(sql, tmp))

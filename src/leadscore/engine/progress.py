@@ -12,9 +12,10 @@ _POLL_SECONDS = 0.2
 
 
 @contextmanager
-def watch(con: Any, report: Report | None) -> Iterator[None]:
-    """Call ``report(percent)`` while the block runs a query on ``con`` (DuckDB)."""
-    if report is None or not hasattr(con, "con"):
+def watch(raw: Any, report: Report | None) -> Iterator[None]:
+    """Call ``report(percent)`` while the block runs a query on the DuckDB connection
+    ``raw``."""
+    if report is None:
         yield
         return
     done = threading.Event()
@@ -22,7 +23,7 @@ def watch(con: Any, report: Report | None) -> Iterator[None]:
     def poll() -> None:
         while not done.wait(_POLL_SECONDS):
             try:
-                percent = float(con.con.query_progress())
+                percent = float(raw.query_progress())
             except Exception:  # progress is best effort, never fatal
                 return
             if percent >= 0:

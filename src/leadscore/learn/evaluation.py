@@ -23,9 +23,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from leadscore.api import AsOf
 from leadscore.engine.io import Source
 from leadscore.errors import ErrorCode, LeadscoreError
+from leadscore.instants import AsOf
 from leadscore.learn.archive import load_learned
 from leadscore.learn.backtest import backtest
 from leadscore.learn.figures import Evaluation, Metrics, Period

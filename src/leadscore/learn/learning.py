@@ -16,10 +16,10 @@ from ruamel.yaml import YAML
 from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
 
 import leadscore
-from leadscore.api import AsOf, as_of_instant
 from leadscore.engine.inputs import describe
 from leadscore.engine.io import Source
 from leadscore.errors import ErrorCode, LeadscoreError
+from leadscore.instants import AsOf, as_of_instant
 from leadscore.learn.columns import NOT_FEATURES, Feature, infer_feature
 from leadscore.learn.conversion import conversion_report
 from leadscore.learn.features import WINDOWS, derivable, point_in_time

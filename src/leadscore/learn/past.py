@@ -16,7 +16,6 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from leadscore.api import AsOf, as_of_instant
 from leadscore.engine.inputs import describe
 from leadscore.engine.io import (
     EVENT_REQUIRED,
@@ -26,6 +25,7 @@ from leadscore.engine.io import (
     read_table,
     require_columns,
 )
+from leadscore.instants import AsOf, as_of_instant
 from leadscore.learn.history import history, read_leads
 from leadscore.learn.metrics import Labels
 

@@ -16,6 +16,7 @@ import ibis
 import ibis.expr.types as ir
 import pyarrow as pa
 
+from leadscore.engine import kept_runs
 from leadscore.quality import columns, countries, email, titles
 
 DERIVED_FIELDS: tuple[str, ...] = (
@@ -99,6 +100,7 @@ def _domain(table: ir.Table) -> ir.StringValue:
 
 def _distinct(table: ir.Table, value: ir.Value) -> list[str]:
     """Distinct non-null values of an expression over ``table``, from the backend."""
+    kept_runs.unreplayable()  # the SQL then holds data: a kept run could not replay it
     selected = table.select(v=value)
     values = selected.filter(selected.v.notnull()).distinct().v
     return [str(item) for item in values.to_pyarrow().to_pylist()]
@@ -108,6 +110,7 @@ def _email_distincts(src: ir.Table, addresses: bool, domains: bool) -> tuple[lis
     """Addresses the query cannot judge, and the final domains; distinct, in one scan."""
     if not addresses and not domains:
         return [], []
+    kept_runs.unreplayable()  # the SQL then holds data: a kept run could not replay it
     parts = email.split_address(src)
     pairs = parts.select(
         a=email.validity_in_query(parts).isnull().ifelse(parts[email.ADDRESS], ibis.null("string"))
