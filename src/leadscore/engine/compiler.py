@@ -105,6 +105,9 @@ def compile_model(
         model, table, events, instant, key, owners, engine, dialect
     )
     table, lead_fields, texts = with_texts(table, sorted(model.lead_fields()))
+    # The texts are computed once: PostgreSQL would repeat a trim in every test of it.
+    table = sharing.fenced(table, "texts")
+    lead_fields = readings(table)
     fields = reading_tests(lead_fields)
 
     fit_cols = {
