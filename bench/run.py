@@ -88,11 +88,13 @@ print(json.dumps({"seconds": time.perf_counter() - start}))
 
 # prints the engines score_file takes (its `engine` parameter), or nothing
 API_CHECK = """
-import inspect, typing, leadscore
+import inspect, sys, typing, leadscore
 leadscore.load_model
 parameter = inspect.signature(leadscore.score_file).parameters.get("engine")
 if parameter is not None:
-    hint = typing.get_type_hints(leadscore.score_file).get("engine")
+    hint = parameter.annotation  # a text under `from __future__ import annotations`
+    if isinstance(hint, str):
+        hint = eval(hint, vars(sys.modules[leadscore.score_file.__module__]))
     print(",".join(typing.get_args(hint)) or "duckdb")
 """
 

@@ -207,6 +207,26 @@ def test_the_command_replays_before_importing_ibis(job: Job) -> None:
     assert row["engagement"] == pytest.approx(1.0)
 
 
+def test_a_script_replays_before_importing_ibis(job: Job) -> None:
+    job.score("2025-06-01")
+    script = (
+        "import sys, leadscore; "
+        "leadscore.score_file(*sys.argv[1:5], as_of='2025-06-11'); "
+        "print(sorted({'ibis', 'pyarrow', 'pydantic'} & set(sys.modules)))"
+    )
+    paths = [job.model, job.leads, job.events, job.folder / "script.csv"]
+    done = subprocess.run(
+        [sys.executable, "-c", script, *map(str, paths)],
+        check=False,
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
+    row = pacsv.read_csv(job.folder / "script.csv").to_pylist()[0]
+    assert row["engagement"] == pytest.approx(1.0)  # 20 days: 4 × 1/4
+
+
 @pytest.mark.parametrize(
     "extra",
     [

@@ -17,24 +17,26 @@ from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from leadscore.api import Explanation, clean, explain, score, score_file
+    from leadscore.api import Explanation, clean, explain, score
     from leadscore.errors import ErrorCode, LeadscoreError
     from leadscore.incremental import RescorePlan
     from leadscore.instants import as_of_instant
     from leadscore.learn import Learned, learn, load_learned, predict
     from leadscore.learn.evaluation import Evaluation, evaluate
     from leadscore.model import Model, load_model
+    from leadscore.runs import score_file
 
 # Each name is imported when first used: `leadscore score` replaying a kept run
 # (leadscore.launch) starts without ibis, pyarrow or pydantic.
 _HOMES = {
-    "leadscore.api": ("Explanation", "clean", "explain", "score", "score_file"),
+    "leadscore.api": ("Explanation", "clean", "explain", "score"),
     "leadscore.instants": ("as_of_instant",),
     "leadscore.errors": ("ErrorCode", "LeadscoreError"),
     "leadscore.incremental": ("RescorePlan",),
     "leadscore.learn": ("Learned", "learn", "load_learned", "predict"),
     "leadscore.learn.evaluation": ("Evaluation", "evaluate"),
     "leadscore.model": ("Model", "load_model"),
+    "leadscore.runs": ("score_file",),
 }
 _HOME = {name: module for module, names in _HOMES.items() for name in names}
 

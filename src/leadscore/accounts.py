@@ -9,9 +9,9 @@ import ibis.expr.types as ir
 import pyarrow as pa
 
 from leadscore.api import Session, open_session
-from leadscore.engine.backends import Engine
+from leadscore.engine import Engine, Source
 from leadscore.engine.compiler import DISQUALIFIED
-from leadscore.engine.io import Source, write_table
+from leadscore.engine.io import write_table
 from leadscore.instants import AsOf
 from leadscore.model import Model
 

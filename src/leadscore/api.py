@@ -12,13 +12,12 @@ import ibis.expr.types as ir
 import pyarrow as pa
 
 from leadscore import quality
-from leadscore.engine import kept_runs, query_cache
-from leadscore.engine.backends import Engine, connect_engine, release
+from leadscore.engine import Engine, Source, kept_runs, query_cache
+from leadscore.engine.backends import connect_engine, release
 from leadscore.engine.compiler import Compiled, compile_model, interest_column, rule_column
 from leadscore.engine.inputs import Inputs, describe, load_inputs
 from leadscore.engine.io import (
     LEAD_REQUIRED,
-    Source,
     connect,
     enough_memory,
     normalise_timestamps,
@@ -195,11 +194,12 @@ def _no_cutoff_since(cutoff: str | None, since: Source | None) -> None:
         )
 
 
-def score_file(
+def write_scores(
     model: Model | str | Path,
     leads: Source,
     events: Source | None,
     out: str | Path,
+    run_key: str | None = None,
     *,
     as_of: AsOf = None,
     engine: Engine = "duckdb",
@@ -211,23 +211,9 @@ def score_file(
     since: Source | None = None,
     planned: Callable[[RescorePlan], None] | None = None,
 ) -> Path:
-    """Score every lead and write the results to ``out`` (by extension), atomically.
-
-    Results stream from the engine to the file; nothing is loaded into Python.
-    ``progress`` is called with the engine's percentage done, from another thread.
-    With ``since`` (an earlier output), only leads whose result can have changed
-    are scored again; ``planned`` then hears how many, and why.
-
-    Over files on DuckDB, a run like an earlier one (same model, paths and options)
-    replays that run's query when the data still answers its checks the same way
-    (:mod:`leadscore.engine.kept_runs`): the same results, without the compiler.
-    """
+    """The full run of :func:`leadscore.score_file`, kept under ``run_key`` when it can
+    be replayed (:mod:`leadscore.engine.kept_runs`)."""
     _no_cutoff_since(cutoff, since)
-    run_key = None
-    if engine == "duckdb" and db is None and since is None and cutoff is None:
-        run_key = kept_runs.key(model, leads, events, explain=explain, memory_limit=memory_limit)
-        if kept_runs.replay(run_key, out, as_of_instant(as_of), progress):
-            return Path(out)
     with kept_runs.recording() as record:
         opened = open_session(
             model,

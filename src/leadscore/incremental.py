@@ -31,13 +31,12 @@ import ibis
 import ibis.expr.types as ir
 import pyarrow as pa
 
-from leadscore.engine import sharing
+from leadscore.engine import Source, sharing
 from leadscore.engine.backends import materialize, upload
 from leadscore.engine.compiler import Compiled, compile_model, key_function, owners_of
 from leadscore.engine.events import LEAD, Copies, id_copies, micros, prepare_events
 from leadscore.engine.fingerprints import AS_OF, FINGERPRINT, event_digest, lead_fingerprint
 from leadscore.engine.inputs import Inputs, describe, stage
-from leadscore.engine.io import Source
 from leadscore.errors import ErrorCode, LeadscoreError
 from leadscore.model import Model
 

@@ -9,9 +9,9 @@ import ibis.expr.types as ir
 import pyarrow as pa
 
 from leadscore.api import open_session
-from leadscore.engine.backends import Engine
+from leadscore.engine import Engine, Source
 from leadscore.engine.compiler import DISQUALIFIED, result_columns
-from leadscore.engine.io import Source, read_table, require_columns
+from leadscore.engine.io import read_table, require_columns
 from leadscore.instants import AsOf
 from leadscore.model import Model
 

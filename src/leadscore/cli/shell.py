@@ -15,7 +15,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 
-from leadscore.engine.backends import Engine
+from leadscore.engine import Engine
 from leadscore.engine.io import enough_memory
 from leadscore.errors import ErrorCode, LeadscoreError
 

@@ -19,7 +19,7 @@ import tempfile
 import uuid
 import warnings
 from pathlib import Path
-from typing import Any, Literal, get_args
+from typing import Any, get_args
 
 import ibis
 import ibis.expr.types as ir
@@ -27,10 +27,9 @@ import pyarrow as pa
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
-from leadscore.engine import sharing
+from leadscore.engine import Engine, sharing
 from leadscore.errors import ErrorCode, LeadscoreError
 
-Engine = Literal["duckdb", "postgres", "spark"]
 ENGINES: tuple[str, ...] = get_args(Engine)
 DEFAULT_POSTGRES = "postgresql://postgres@127.0.0.1:5432/postgres"
 SPARK_LOCAL = "local[*]"

@@ -10,12 +10,11 @@ from typing import Any
 import ibis
 import ibis.expr.types as ir
 
-from leadscore.engine import kept_runs
+from leadscore.engine import Source, kept_runs
 from leadscore.engine.backends import engine_table, is_table_name, upload
 from leadscore.engine.io import (
     EVENT_REQUIRED,
     LEAD_REQUIRED,
-    Source,
     _first_rows,
     arrow_batches,
     connect,

@@ -21,7 +21,7 @@ import ibis
 import ibis.expr.types as ir
 import pyarrow as pa
 
-from leadscore.engine import files, kept_runs, sharing
+from leadscore.engine import Source, files, kept_runs, sharing
 from leadscore.engine.backends import write_engine_table, writes_tables
 from leadscore.engine.files import READABLE, WRITABLE, literal
 from leadscore.engine.progress import Report, watch
@@ -31,8 +31,6 @@ LEAD_REQUIRED = ("lead_id",)
 EVENT_REQUIRED = ("lead_id", "type", "timestamp")
 LEAD_TIMESTAMPS = ("created_at", "converted_at")
 _SHOWN_ROWS = 3
-
-Source = str | Path | Any  # a path, or an Arrow table / pandas frame / ibis table
 
 
 def _quote(name: str) -> str:

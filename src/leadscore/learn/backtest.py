@@ -16,7 +16,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from leadscore.api import score
-from leadscore.engine.io import Source
+from leadscore.engine import Source
 from leadscore.learn.figures import Evaluation, drift, measure, period_of
 from leadscore.learn.history import CUTOFF
 from leadscore.learn.metrics import Scores

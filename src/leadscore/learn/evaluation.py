@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from leadscore.engine.io import Source
+from leadscore.engine import Source
 from leadscore.errors import ErrorCode, LeadscoreError
 from leadscore.instants import AsOf
 from leadscore.learn.archive import load_learned

@@ -20,8 +20,8 @@ import numpy as np
 import pyarrow as pa
 
 from leadscore.api import open_session
+from leadscore.engine import Source
 from leadscore.engine.compiler import rule_column
-from leadscore.engine.io import Source
 from leadscore.engine.values import trim
 from leadscore.learn.columns import Feature
 from leadscore.model import Model

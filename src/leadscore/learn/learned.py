@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pyarrow as pa
 
+from leadscore.engine import Source
 from leadscore.engine.inputs import describe
-from leadscore.engine.io import Source
 from leadscore.instants import AsOf, as_of_instant
 from leadscore.learn.columns import Feature, normalised_text, numbers, present
 from leadscore.learn.features import point_in_time

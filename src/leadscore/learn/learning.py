@@ -16,8 +16,8 @@ from ruamel.yaml import YAML
 from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
 
 import leadscore
+from leadscore.engine import Source
 from leadscore.engine.inputs import describe
-from leadscore.engine.io import Source
 from leadscore.errors import ErrorCode, LeadscoreError
 from leadscore.instants import AsOf, as_of_instant
 from leadscore.learn.columns import NOT_FEATURES, Feature, infer_feature

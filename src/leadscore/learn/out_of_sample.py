@@ -20,7 +20,7 @@ from typing import Any, Literal
 import numpy as np
 import pyarrow as pa
 
-from leadscore.engine.io import Source
+from leadscore.engine import Source
 from leadscore.errors import ErrorCode, LeadscoreError
 from leadscore.learn import metrics
 from leadscore.learn.backtest import aligned, points_at_cutoffs

@@ -16,10 +16,10 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from leadscore.engine import Source
 from leadscore.engine.inputs import describe
 from leadscore.engine.io import (
     EVENT_REQUIRED,
-    Source,
     connect,
     normalise_timestamps,
     read_table,

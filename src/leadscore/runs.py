@@ -1,0 +1,73 @@
+"""``leadscore.score_file``: every lead scored into a file, a kept run replayed first.
+
+This module imports only DuckDB and the standard library: a script that calls
+``leadscore.score_file`` with a model file and input files, as a daily job does,
+replays a kept run (:mod:`leadscore.engine.kept_runs`) without importing ibis,
+pyarrow or pydantic. Anything else is a full run (:func:`leadscore.api.write_scores`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from leadscore.engine import Engine, Source, kept_runs
+from leadscore.engine.progress import Report
+from leadscore.instants import AsOf, as_of_instant
+
+if TYPE_CHECKING:
+    from leadscore.incremental import RescorePlan
+    from leadscore.model import Model
+
+
+def score_file(
+    model: Model | str | Path,
+    leads: Source,
+    events: Source | None,
+    out: str | Path,
+    *,
+    as_of: AsOf = None,
+    engine: Engine = "duckdb",
+    db: str | None = None,
+    memory_limit: str | None = None,
+    explain: bool = False,
+    progress: Report | None = None,
+    cutoff: str | None = None,
+    since: Source | None = None,
+    planned: Callable[[RescorePlan], None] | None = None,
+) -> Path:
+    """Score every lead and write the results to ``out`` (by extension), atomically.
+
+    Results stream from the engine to the file; nothing is loaded into Python.
+    ``progress`` is called with the engine's percentage done, from another thread.
+    With ``since`` (an earlier output), only leads whose result can have changed
+    are scored again; ``planned`` then hears how many, and why.
+
+    Over files on DuckDB, a run like an earlier one (same model, paths and options)
+    replays that run's query when the data still answers its checks the same way
+    (:mod:`leadscore.engine.kept_runs`): the same results, without the compiler.
+    """
+    run_key = None
+    if engine == "duckdb" and db is None and since is None and cutoff is None:
+        run_key = kept_runs.key(model, leads, events, explain=explain, memory_limit=memory_limit)
+        if kept_runs.replay(run_key, out, as_of_instant(as_of), progress):
+            return Path(out)
+    from leadscore.api import write_scores
+
+    return write_scores(
+        model,
+        leads,
+        events,
+        out,
+        run_key,
+        as_of=as_of,
+        engine=engine,
+        db=db,
+        memory_limit=memory_limit,
+        explain=explain,
+        progress=progress,
+        cutoff=cutoff,
+        since=since,
+        planned=planned,
+    )
