@@ -51,12 +51,15 @@ class Session:
     cutoff: str | None = None
 
     def results(
-        self, explain: bool = False, since: Source | None = None
+        self,
+        explain: bool = False,
+        since: Source | None = None,
+        new_events: Source | None = None,
     ) -> tuple[ir.Table, RescorePlan | None]:
         """The results of a full run; with ``since``, re-using that earlier output."""
         if since is not None:
             inputs = self.inputs
-            done = rescore(self.con, self.model, inputs, self.as_of, since, explain)
+            done = rescore(self.con, self.model, inputs, self.as_of, since, explain, new_events)
             return done.table, done.plan
         part: Part = "explained" if explain else "results"
         if self.con.name == "duckdb":
@@ -145,6 +148,7 @@ def score(
     explain: bool = False,
     cutoff: str | None = None,
     since: Source | None = None,
+    new_events: Source | None = None,
 ) -> pa.Table:
     """Score every lead as of ``as_of`` (SPEC §3) and return an Arrow table.
 
@@ -166,6 +170,10 @@ def score(
         An earlier output of ``score`` (same model and engine): only the leads whose
         result can have changed are scored again (:mod:`leadscore.incremental`);
         the results are those of a full run.
+    new_events
+        With ``since``: the events added since that output was scored (each also in
+        ``events``), when no other event was added, edited or removed. The other
+        leads' events are then not read in full (much faster; see docs/cli.md).
 
     Examples
     --------
@@ -176,16 +184,25 @@ def score(
     >>> score(load_model(model), leads, as_of="2025-06-01").column("fit").to_pylist()
     [10.0, 0.0]
     """
-    _no_cutoff_since(cutoff, since)
+    _no_cutoff_since(cutoff, since, new_events)
     opened = open_session(model, leads, events, as_of=as_of, engine=engine, cutoff=cutoff, db=db)
     with opened as session:
-        expr, _ = session.results(explain, since)
+        expr, _ = session.results(explain, since, new_events)
         with enough_memory():
             table: pa.Table = session.con.to_pyarrow(expr)
         return table.select(expr.columns)
 
 
-def _no_cutoff_since(cutoff: str | None, since: Source | None) -> None:
+def _no_cutoff_since(
+    cutoff: str | None, since: Source | None, new_events: Source | None = None
+) -> None:
+    if new_events is not None and since is None:
+        raise LeadscoreError(
+            ErrorCode.BAD_ARGUMENT,
+            "New events (new_events, --new-events) tell an incremental run what was "
+            "added since an earlier output, but no earlier output (since) was given.",
+            hint="Pass the earlier output with --since, or score without --new-events.",
+        )
     if cutoff is not None and since is not None:
         raise LeadscoreError(
             ErrorCode.BAD_ARGUMENT,
@@ -209,11 +226,12 @@ def write_scores(
     progress: Report | None = None,
     cutoff: str | None = None,
     since: Source | None = None,
+    new_events: Source | None = None,
     planned: Callable[[RescorePlan], None] | None = None,
 ) -> Path:
     """The full run of :func:`leadscore.score_file`, kept under ``run_key`` when it can
     be replayed (:mod:`leadscore.engine.kept_runs`)."""
-    _no_cutoff_since(cutoff, since)
+    _no_cutoff_since(cutoff, since, new_events)
     with kept_runs.recording() as record:
         opened = open_session(
             model,
@@ -226,7 +244,7 @@ def write_scores(
             db=db,
         )
         with opened as session:
-            results, plan = session.results(explain, since)
+            results, plan = session.results(explain, since, new_events)
             if plan is not None and planned is not None:
                 planned(plan)
             path = write_table(session.con, results, out, progress)

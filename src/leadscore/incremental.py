@@ -16,6 +16,14 @@ A lead is scored again when
 
 Every other lead keeps its previous row, with the new ``as_of``. Deciding costs one
 pass over the events (their digest per lead), no scoring.
+
+Told which events are new since the previous run (``new_events``, each also in
+the events; no other event added, edited or removed), it reads far less: the
+lead part of the fingerprint finds the changed leads, the new events name the
+leads they touch, one probe of the ids finds the leads holding a new event's id,
+and only when T moved are the events' timestamps read for crossings. Only the
+chosen leads' events are read in full (with the copies of their ids that other
+leads hold, for the de-duplication).
 """
 
 from __future__ import annotations
@@ -34,8 +42,22 @@ import pyarrow as pa
 from leadscore.engine import Source, sharing
 from leadscore.engine.backends import materialize, upload
 from leadscore.engine.compiler import Compiled, compile_model, key_function, owners_of
-from leadscore.engine.events import LEAD, Copies, id_copies, micros, prepare_events
-from leadscore.engine.fingerprints import AS_OF, FINGERPRINT, event_digest, lead_fingerprint
+from leadscore.engine.events import (
+    LEAD,
+    Copies,
+    id_copies,
+    keyed_ids,
+    micros,
+    prepare_events,
+)
+from leadscore.engine.fingerprints import (
+    AS_OF,
+    FINGERPRINT,
+    event_digest,
+    lead_fingerprint,
+    lead_part,
+    previous_lead_part,
+)
 from leadscore.engine.inputs import Inputs, describe, stage
 from leadscore.errors import ErrorCode, LeadscoreError
 from leadscore.model import Model
@@ -77,8 +99,12 @@ def rescore(
     as_of: datetime,
     previous: Source,
     explain: bool = False,
+    new_events: Source | None = None,
 ) -> Rescored:
-    """The results of a full run at ``as_of``, re-using ``previous`` where exact."""
+    """The results of a full run at ``as_of``, re-using ``previous`` where exact.
+
+    ``new_events``: the events added since ``previous`` was scored (see the module).
+    """
     full = compile_model(model, inputs.leads, inputs.events, as_of, None, con.name)
     wanted = full.table if explain else full.results()
     total = int(con.to_pyarrow(inputs.leads.count()).as_py())
@@ -105,7 +131,11 @@ def rescore(
             "in the window changes"
         )
         return Rescored(full, wanted, RescorePlan(total, total, full=why))
-    keys = _to_rescore(con, model, inputs, as_of, previous_as_of, prev)
+    if new_events is not None and inputs.events is not None:
+        fresh = _new_events(con, new_events, inputs.events)
+        keys = _to_rescore_appended(con, model, inputs, as_of, previous_as_of, prev, fresh)
+    else:
+        keys = _to_rescore(con, model, inputs, as_of, previous_as_of, prev)
     counts = dict.fromkeys([*REASONS, COPIES], 0)
     for reason in keys.column("reason").to_pylist():
         counts[str(reason)] += 1
@@ -118,8 +148,15 @@ def rescore(
     leads = materialize(con, leads, "leads")
     events = inputs.events
     if events is not None:
-        events = events.semi_join(chosen, key(events.lead_id) == chosen[LEAD])
-        events = materialize(con, events, "events")
+        mine = events.semi_join(chosen, key(events.lead_id) == chosen[LEAD])
+        if new_events is not None and "event_id" in events.columns:
+            # Copies of the chosen leads' ids held by other leads: the de-duplication
+            # is global (found here, without the sort of every id of _to_rescore).
+            mine = materialize(con, mine, "chosen_events")
+            ids = keyed_ids(mine).select("_eid").distinct()
+            copies = keyed_ids(events).semi_join(ids, "_eid").drop("_eid")
+            mine = mine.union(copies.anti_join(chosen, key(copies.lead_id) == chosen[LEAD]))
+        events = materialize(con, mine, "events")
     compiled = compile_model(model, leads, events, as_of, None, con.name)
     fresh = compiled.table if explain else compiled.results()
     schema = fresh.schema()
@@ -189,7 +226,18 @@ def _to_rescore(
         (shares, "shared"),
         else_=ibis.null("string"),
     )
-    table = table.mutate(reason=reason)
+    return _chosen(con, model, leads, key, table.mutate(reason=reason), shared)
+
+
+def _chosen(
+    con: Any,
+    model: Model,
+    leads: ir.Table,
+    key: Callable[[ir.Column], ir.Value],
+    table: ir.Table,
+    shared: ir.Table | None,
+) -> pa.Table:
+    """The keys of the leads with a ``reason``, groups of duplicates and copies added."""
     if model.merge_duplicates:  # a group of duplicates is scored together
         group = ibis.coalesce(key(table.duplicate_of.cast(leads.lead_id.type())), table[LEAD])
         table = table.mutate(_group=group)
@@ -208,6 +256,65 @@ def _to_rescore(
         )
     result: pa.Table = con.to_pyarrow(chosen)
     return result
+
+
+def _new_events(con: Any, source: Source, events: ir.Table) -> ir.Table:
+    """The new events, read like the events (only their lead and id matter)."""
+    where = describe(source, "new events")
+    table = stage(con, source, "new_events", where, ("lead_id",), [])
+    if "event_id" in events.columns and "event_id" not in table.columns:
+        raise LeadscoreError(
+            ErrorCode.MISSING_COLUMN,
+            f"{where} has no column 'event_id', which the events have.",
+            hint="Pass the new events with the same columns as the events.",
+        )
+    if "event_id" in events.columns and table.event_id.type() != events.event_id.type():
+        table = table.mutate(event_id=table.event_id.try_cast(events.event_id.type()))
+    return table
+
+
+def _to_rescore_appended(
+    con: Any,
+    model: Model,
+    inputs: Inputs,
+    as_of: datetime,
+    previous_as_of: datetime,
+    prev: ir.Table,
+    fresh: ir.Table,
+) -> pa.Table:
+    """:func:`_to_rescore` when ``fresh`` holds every event added since ``prev``."""
+    leads, events = inputs.leads, inputs.events
+    assert events is not None
+    key = key_function(leads, events)
+    table = leads.mutate(**{LEAD: key(leads.lead_id)})
+    touched = fresh.select(_touched=key(fresh.lead_id))
+    if "event_id" in fresh.columns:  # a new copy can take an event from its holder
+        ids = keyed_ids(fresh).select("_eid").distinct()
+        holders = keyed_ids(events).semi_join(ids, "_eid")
+        touched = touched.union(holders.select(_touched=key(holders.lead_id)))
+    touched = touched.distinct()
+    timed = _instant_tests(model, as_of, previous_as_of)
+    if timed:  # read on the raw events: a superset of the crossings, still exact
+        crossing = functools.reduce(operator.or_, [test(events) for test in timed])
+        crossed = events.filter(crossing).select(_crossed=key(events.lead_id)).distinct()
+        table = table.left_join(crossed, table[LEAD] == crossed._crossed)
+    table = table.left_join(touched, table[LEAD] == touched._touched)
+    before = prev.select(
+        _pk=key(prev.lead_id.try_cast(leads.lead_id.type())),
+        _pfp=previous_lead_part(prev[FINGERPRINT].try_cast("int64")),
+    )
+    table = table.left_join(before, table[LEAD] == before._pk)
+    times = _created_tests(model, table, as_of, previous_as_of)
+    times += [table._crossed.notnull()] if timed else []
+    time_moved = functools.reduce(operator.or_, [ibis.literal(False), *times])
+    reason = ibis.cases(
+        (table._pk.isnull(), "new"),
+        ((table._pfp != lead_part(model, table, con.name)).fill_null(True), "changed"),
+        (table._touched.notnull(), "changed"),
+        (time_moved, "time"),
+        else_=ibis.null("string"),
+    )
+    return _chosen(con, model, leads, key, table.mutate(reason=reason), None)
 
 
 Test = Callable[[ir.Table], ir.BooleanValue]

@@ -35,6 +35,7 @@ def score_file(
     progress: Report | None = None,
     cutoff: str | None = None,
     since: Source | None = None,
+    new_events: Source | None = None,
     planned: Callable[[RescorePlan], None] | None = None,
 ) -> Path:
     """Score every lead and write the results to ``out`` (by extension), atomically.
@@ -42,14 +43,15 @@ def score_file(
     Results stream from the engine to the file; nothing is loaded into Python.
     ``progress`` is called with the engine's percentage done, from another thread.
     With ``since`` (an earlier output), only leads whose result can have changed
-    are scored again; ``planned`` then hears how many, and why.
+    are scored again; ``planned`` then hears how many, and why. ``new_events``: the
+    events added since (see :func:`leadscore.score`).
 
     Over files on DuckDB, a run like an earlier one (same model, paths and options)
     replays that run's query when the data still answers its checks the same way
     (:mod:`leadscore.engine.kept_runs`): the same results, without the compiler.
     """
     run_key = None
-    if engine == "duckdb" and db is None and since is None and cutoff is None:
+    if engine == "duckdb" and db is None and (since, new_events, cutoff) == (None, None, None):
         run_key = kept_runs.key(model, leads, events, explain=explain, memory_limit=memory_limit)
         if kept_runs.replay(run_key, out, as_of_instant(as_of), progress):
             return Path(out)
@@ -69,5 +71,6 @@ def score_file(
         progress=progress,
         cutoff=cutoff,
         since=since,
+        new_events=new_events,
         planned=planned,
     )

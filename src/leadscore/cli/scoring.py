@@ -62,6 +62,14 @@ def score(
             "whose result can have changed; the results equal a full run's.",
         ),
     ] = None,
+    new_events: Annotated[
+        str | None,
+        typer.Option(
+            "--new-events",
+            help="With --since: the events added since that run (also in --events), when "
+            "no other event changed; the other leads' events are not read in full.",
+        ),
+    ] = None,
 ) -> None:
     """Score every lead and write the results.
 
@@ -84,6 +92,7 @@ def score(
                 explain=explain,
                 progress=report,
                 since=since,
+                new_events=new_events,
                 planned=plans.append,
             )
         )

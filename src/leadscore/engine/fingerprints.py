@@ -10,6 +10,11 @@ The events enter as a digest: their number and the sum of one hash per event
 (modulo a prime, so the sum fits 64 bits), which any added, removed or edited
 event changes. Hashes are the engine's own, so a fingerprint is only compared
 with one computed by the same engine.
+
+The number has two parts: 31 bits hash the model and the lead's fields (the
+*lead part*, ``fingerprint // 2**32``), 32 bits the events' digest. A run told
+which events are new (``--new-events``) compares the lead part alone, and so
+finds the leads whose fields changed without reading the other leads' events.
 """
 
 from __future__ import annotations
@@ -30,9 +35,10 @@ EVENT_COUNT = "_events_n"
 EVENT_SUM = "_events_h"
 # Bump when a change of the product changes results for the same inputs: the
 # fingerprints of earlier outputs then differ, and `--since` re-scores everything.
-SEMANTICS = 1
+SEMANTICS = 2  # 2: the fingerprint's lead and event parts
 _PRIME = 1_000_000_007
 _SEPARATOR = "\x1f"
+LEAD_PART = 2**32  # fingerprint = lead part × LEAD_PART + events part
 
 
 def row_hash(values: Sequence[ir.Value], engine: str) -> ir.IntegerValue:
@@ -76,11 +82,31 @@ def event_digest(events: ir.Table, model: Model, engine: str) -> dict[str, ir.Sc
 
 def lead_fingerprint(model: Model, table: ir.Table, engine: str) -> ir.IntegerValue:
     """The fingerprint of each lead of ``table`` (leads left-joined with their digest)."""
-    read = model.lead_fields() | {"lead_id", "created_at", "duplicate_of"}
-    columns = [table[c] for c in table.columns if c in read]
     digest = [
         table[c].fill_null(0) if c in table.columns else ibis.literal(0, type="int64")
         for c in (EVENT_COUNT, EVENT_SUM)
     ]
+    events = _modulo(row_hash(digest, engine), LEAD_PART)
+    result: ir.IntegerValue = lead_part(model, table, engine) * LEAD_PART + events
+    return result
+
+
+def lead_part(model: Model, table: ir.Table, engine: str) -> ir.IntegerValue:
+    """The fingerprint's part from the model and the lead's fields, in [0, 2**31)."""
+    read = model.lead_fields() | {"lead_id", "created_at", "duplicate_of"}
+    columns = [table[c] for c in table.columns if c in read]
     key = ibis.literal(model_key(model), type="int64")
-    return row_hash([key, *columns, *digest], engine).cast("int64")
+    return _modulo(row_hash([key, *columns], engine), 2**31)
+
+
+def previous_lead_part(fingerprint: ir.IntegerValue) -> ir.IntegerValue:
+    """The lead part of a fingerprint written by an earlier run."""
+    result: ir.IntegerValue = fingerprint // LEAD_PART
+    return result
+
+
+def _modulo(value: ir.IntegerValue, modulus: int) -> ir.IntegerValue:
+    """``value`` (a signed hash) in [0, modulus), on every engine's ``%``."""
+    number = value.cast("int64")
+    result: ir.IntegerValue = ((number % modulus) + modulus) % modulus
+    return result
