@@ -11,7 +11,9 @@ hour before AS_OF, a pricing-page view) to 1 % of the leads and measures, as who
 - **next day**: both at AS_OF + 1 day. The bench model decays (half-life 30 days),
   so every lead with an event in its window changes with T and is scored again;
 - **next day, no decay**: the same model without `half_life_days`: only the leads
-  with a new event or an event crossing the window or an inactivity horizon.
+  with a new event or an event crossing the window or an inactivity horizon;
+- **told the new events** (same T, and next day without decay): `--new-events`
+  with the late events alone, so the other leads' events are not read in full.
 
 Each incremental result is compared with its full run lead by lead (numbers to 1e-9
 relative). Prints seconds, peak RSS, leads re-scored and the ratio incremental/full
@@ -42,11 +44,12 @@ from run import AS_OF, DATA, SHARED_BENCH, ensure_data
 SHARE = 0.01
 
 
-def late_events(folder: Path) -> Path:
-    """events.parquet plus one late pricing-page view for 1 % of the leads (seed 7)."""
-    target = folder / "events_late.parquet"
-    if target.exists():
-        return target
+def late_events(folder: Path) -> tuple[Path, Path]:
+    """events.parquet plus one late pricing-page view for 1 % of the leads (seed 7),
+    and those late events alone (for `--new-events`)."""
+    target, alone = folder / "events_late.parquet", folder / "events_new.parquet"
+    if target.exists() and alone.exists():
+        return target, alone
     leads = pq.read_table(folder / "leads.parquet", columns=["lead_id"]).column("lead_id")
     chosen = np.random.default_rng(7).choice(leads.to_numpy(), int(len(leads) * SHARE), False)
     events = pq.ParquetFile(folder / "events.parquet")
@@ -69,7 +72,9 @@ def late_events(folder: Path) -> Path:
             writer.write_batch(batch)
         writer.write_table(late)
     partial.rename(target)
-    return target
+    pq.write_table(late, alone.with_suffix(".partial"))
+    alone.with_suffix(".partial").rename(alone)
+    return target, alone
 
 
 def undecayed_model(work: Path) -> Path:
@@ -87,12 +92,13 @@ def undecayed_model(work: Path) -> Path:
 API_CALL = """
 import json, sys, time
 import leadscore
-model, leads, events, out, as_of, since, plan = sys.argv[1:]
+model, leads, events, out, as_of, since, new, plan = sys.argv[1:]
 m = leadscore.load_model(model)
 score_file = leadscore.score_file  # imported here: leadscore's names load on first use
 plans = []
 start = time.perf_counter()
-score_file(m, leads, events, out, as_of=as_of, since=since or None, planned=plans.append)
+told = {"new_events": new} if new else {}
+score_file(m, leads, events, out, as_of=as_of, since=since or None, planned=plans.append, **told)
 seconds = time.perf_counter() - start
 if plans:
     open(plan, "w").write(json.dumps({"rescored": plans[0].rescored, "text": str(plans[0])}))
@@ -101,14 +107,21 @@ print(json.dumps({"seconds": seconds}))
 
 
 def score(
-    model: Path, folder: Path, events: Path, out: Path, as_of: str, since: Path | None = None
+    model: Path,
+    folder: Path,
+    events: Path,
+    out: Path,
+    as_of: str,
+    since: Path | None = None,
+    new: Path | None = None,
 ) -> tuple[Run, dict[str, Any]]:
-    """One measured scoring call in a fresh process, and the plan of a --since run."""
+    """One measured scoring call in a fresh process, and the plan of a --since run
+    (told the ``new`` events, when given)."""
     plan = out.with_suffix(".plan.json")
     plan.unlink(missing_ok=True)
     leads = folder / "leads.parquet"
     argv = [sys.executable, "-c", API_CALL, str(model), str(leads), str(events), str(out)]
-    argv += [as_of, str(since or ""), str(plan)]
+    argv += [as_of, str(since or ""), str(new or ""), str(plan)]
     run = measure(argv, f"score {'--since' if since else 'full'} {out.name}", out)
     return run, json.loads(plan.read_text()) if plan.exists() else {}
 
@@ -126,7 +139,7 @@ def main(argv: list[str] | None = None) -> int:
         folder = ensure_data(size, console)
         work = DATA / "incremental" / size
         work.mkdir(parents=True, exist_ok=True)
-        events = late_events(folder)
+        events, new = late_events(folder)
         model = SHARED_BENCH / "model.yaml"
         plain = undecayed_model(work)
         next_day = (
@@ -135,20 +148,27 @@ def main(argv: list[str] | None = None) -> int:
             .strftime("%Y-%m-%dT%H:%M:%SZ")
         )
         scenarios = [
-            ("same T, 1 % late events", model, AS_OF),
-            ("next day (decay)", model, next_day),
-            ("next day, no decay", plain, next_day),
+            ("same T, 1 % late events", model, AS_OF, None),
+            ("same T, told the new events", model, AS_OF, new),
+            ("next day (decay)", model, next_day, None),
+            ("next day, no decay", plain, next_day, None),
+            ("next day, no decay, told the new events", plain, next_day, new),
         ]
         baselines: dict[Path, Path] = {}
-        for name, used, as_of in scenarios:
+        fulls: dict[tuple[Path, str], Run] = {}
+        for name, used, as_of, told in scenarios:
             if used not in baselines:
                 baselines[used] = work / f"yesterday_{used.stem}.parquet"
                 original = folder / "events.parquet"
                 score(used, folder, original, baselines[used], AS_OF)
             slug = re.sub(r"\W+", "_", name)
-            full, _ = score(used, folder, events, work / f"full_{slug}.parquet", as_of)
+            if (used, as_of) not in fulls:  # one full run per model and instant
+                fulls[used, as_of], _ = score(
+                    used, folder, events, work / f"full_{slug}.parquet", as_of
+                )
+            full = fulls[used, as_of]
             since, plan = score(
-                used, folder, events, work / f"since_{slug}.parquet", as_of, baselines[used]
+                used, folder, events, work / f"since_{slug}.parquet", as_of, baselines[used], told
             )
             mismatches = differences(full.output, since.output)
             if mismatches:

@@ -6,6 +6,7 @@ import re
 import shlex
 from pathlib import Path
 
+import pyarrow.parquet as pq
 import pytest
 from typer.testing import CliRunner
 
@@ -19,7 +20,8 @@ def commands() -> list[list[str]]:
     section = README.split("## Use it on your data", 1)[1]
     block = re.search(r"```sh\n(.*?)```", section, re.DOTALL)
     assert block is not None, "the section starts with a sh block"
-    lines = [line.split("  #")[0].strip() for line in block.group(1).splitlines()]
+    joined = block.group(1).replace("\\\n", " ")
+    lines = [line.split("  #")[0].strip() for line in joined.splitlines()]
     return [shlex.split(line)[1:] for line in lines if line.startswith("leadscore ")]
 
 
@@ -40,6 +42,10 @@ def test_the_readme_commands_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
             yesterday = argv[argv.index("--since") + 1]
             setup = ["score", "-m", "model.yaml", "-l", "leads.csv", "-e", "events.parquet"]
             assert runner.invoke(app, [*setup, "-o", yesterday]).exit_code == 0
+        if "--new-events" in argv:  # the events that arrived since, as a user has them
+            arrived = argv[argv.index("--new-events") + 1]
+            events = pq.read_table("events.parquet")
+            pq.write_table(events.slice(len(events) - 20), arrived)
         result = runner.invoke(app, argv)
         assert result.exit_code == 0, (argv, result.output)
     assert (tmp_path / "today.parquet").stat().st_size > 0
