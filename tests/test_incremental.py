@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -317,6 +318,18 @@ def test_score_since_on_the_command_line(tmp_path: Path, suffix: str) -> None:
 
 
 @st.composite
+def new_event(draw: st.DrawFn, ids: list[Any]) -> dict[str, Any]:
+    """One more event of one of the leads ``ids``."""
+    return {
+        "lead_id": draw(st.sampled_from(ids)),
+        "type": draw(st.sampled_from(["page_view", "email_open", "form"])),
+        "timestamp": T - draw(st.sampled_from(AGES)),
+        "event_id": draw(st.sampled_from([None, "e1", "e9"])),
+        "url": draw(st.sampled_from([None, "/pricing"])),
+    }
+
+
+@st.composite
 def changes(draw: st.DrawFn, leads: pa.Table, events: pa.Table | None) -> tuple[Any, ...]:
     """Another day's inputs: events added, dropped or edited, leads edited, T moved."""
     rows = events.to_pylist() if events is not None else []
@@ -325,16 +338,7 @@ def changes(draw: st.DrawFn, leads: pa.Table, events: pa.Table | None) -> tuple[
         if draw(st.integers(0, 4)) == 0:
             row["url"] = draw(st.sampled_from([None, "/pricing", "/blog"]))
     ids = leads.column("lead_id").to_pylist()
-    for _ in range(draw(st.integers(0, 3))):
-        kept.append(
-            {
-                "lead_id": draw(st.sampled_from(ids)),
-                "type": draw(st.sampled_from(["page_view", "email_open", "form"])),
-                "timestamp": T - draw(st.sampled_from(AGES)),
-                "event_id": draw(st.sampled_from([None, "e1", "e9"])),
-                "url": draw(st.sampled_from([None, "/pricing"])),
-            }
-        )
+    kept += [draw(new_event(ids)) for _ in range(draw(st.integers(0, 3)))]
     titles = leads.column("job_title").to_pylist()
     edited = [draw(st.sampled_from([t, t, "CEO", None])) for t in titles]
     new_leads = leads.set_column(leads.schema.get_field_index("job_title"), "job_title",
@@ -345,18 +349,32 @@ def changes(draw: st.DrawFn, leads: pa.Table, events: pa.Table | None) -> tuple[
     return new_leads, (events_table(kept) if kept else None), T + shift
 
 
-@settings(
-    max_examples=20,
-    deadline=None,
-    derandomize=True,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-)
-@given(model_file=models(), inputs=data(), after=st.data())
-def test_incremental_runs_equal_full_runs(model_file: Any, inputs: Any, after: Any) -> None:
+def examples(count: int) -> Callable[[Callable[..., None]], Any]:
+    """A property test over ``count`` random models, data and the next day's inputs."""
+
+    def decorate(test: Callable[..., None]) -> Any:
+        given_ = given(model_file=models(), inputs=data(), after=st.data())(test)
+        return settings(
+            max_examples=count,
+            deadline=None,
+            derandomize=True,
+            suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+        )(given_)
+
+    return decorate
+
+
+def valid(model_file: Any) -> leadscore.Model:
     try:
-        model = leadscore.load_model(model_file)
+        return leadscore.load_model(model_file)
     except LeadscoreError:
         assume(False)
+        raise
+
+
+@examples(20)
+def test_incremental_runs_equal_full_runs(model_file: Any, inputs: Any, after: Any) -> None:
+    model = valid(model_file)
     leads, events = inputs
     new_leads, new_events, as_of = after.draw(changes(leads, events))
     previous = leadscore.score(model, leads, events, T)
@@ -370,32 +388,14 @@ def additions(draw: st.DrawFn, leads: pa.Table, events: pa.Table | None) -> tupl
     ones returned apart), leads edited, T moved."""
     new_leads, _, as_of = draw(changes(leads, events))
     ids = leads.column("lead_id").to_pylist()
-    added = [
-        {
-            "lead_id": draw(st.sampled_from(ids)),
-            "type": draw(st.sampled_from(["page_view", "email_open", "form"])),
-            "timestamp": T - draw(st.sampled_from(AGES)),
-            "event_id": draw(st.sampled_from([None, "e1", "e9"])),
-            "url": draw(st.sampled_from([None, "/pricing"])),
-        }
-        for _ in range(draw(st.integers(1, 3)))
-    ]
+    added = [draw(new_event(ids)) for _ in range(draw(st.integers(1, 3)))]
     rows = events.to_pylist() if events is not None else []
     return new_leads, events_table([*rows, *added]), events_table(added), as_of
 
 
-@settings(
-    max_examples=15,
-    deadline=None,
-    derandomize=True,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-)
-@given(model_file=models(), inputs=data(), after=st.data())
+@examples(15)
 def test_runs_told_the_new_events_equal_full_runs(model_file: Any, inputs: Any, after: Any) -> None:
-    try:
-        model = leadscore.load_model(model_file)
-    except LeadscoreError:
-        assume(False)
+    model = valid(model_file)
     leads, events = inputs
     new_leads, all_events, added, as_of = after.draw(additions(leads, events))
     previous = leadscore.score(model, leads, events, T)

@@ -133,7 +133,8 @@ def rescore(
         return Rescored(full, wanted, RescorePlan(total, total, full=why))
     if new_events is not None and inputs.events is not None:
         fresh = _new_events(con, new_events, inputs.events)
-        keys = _to_rescore_appended(con, model, inputs, as_of, previous_as_of, prev, fresh)
+        instants = (as_of, previous_as_of)
+        keys = _to_rescore_appended(con, model, inputs, instants, prev, fresh)
     else:
         keys = _to_rescore(con, model, inputs, as_of, previous_as_of, prev)
     counts = dict.fromkeys([*REASONS, COPIES], 0)
@@ -275,15 +276,12 @@ def _new_events(con: Any, source: Source, events: ir.Table) -> ir.Table:
 
 
 def _to_rescore_appended(
-    con: Any,
-    model: Model,
-    inputs: Inputs,
-    as_of: datetime,
-    previous_as_of: datetime,
-    prev: ir.Table,
+    con: Any, model: Model, inputs: Inputs, instants: tuple[datetime, datetime], prev: ir.Table,
     fresh: ir.Table,
-) -> pa.Table:
-    """:func:`_to_rescore` when ``fresh`` holds every event added since ``prev``."""
+) -> pa.Table:  # fmt: skip
+    """:func:`_to_rescore` when ``fresh`` holds every event added since ``prev``;
+    ``instants``: T and the previous run's."""
+    as_of, previous_as_of = instants
     leads, events = inputs.leads, inputs.events
     assert events is not None
     key = key_function(leads, events)
