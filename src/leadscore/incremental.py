@@ -292,8 +292,8 @@ def _to_rescore_appended(
         holders = keyed_ids(events).semi_join(ids, "_eid")
         touched = touched.union(holders.select(_touched=key(holders.lead_id)))
     touched = touched.distinct()
-    timed = _instant_tests(model, as_of, previous_as_of)
-    if timed:  # read on the raw events: a superset of the crossings, still exact
+    timed = _instant_tests(model, as_of, previous_as_of, raw=True)
+    if timed:  # a superset of the crossings (of every event, seen or not), still exact
         crossing = functools.reduce(operator.or_, [test(events) for test in timed])
         crossed = events.filter(crossing).select(_crossed=key(events.lead_id)).distinct()
         table = table.left_join(crossed, table[LEAD] == crossed._crossed)
@@ -328,13 +328,17 @@ def _between(column: ir.TimestampValue, lo: datetime, hi: datetime, days: float)
     return result
 
 
-def _instant_tests(model: Model, as_of: datetime, previous: datetime) -> list[Test]:
-    """Tests on prepared events that flag a lead whose result T alone can change."""
+def _instant_tests(
+    model: Model, as_of: datetime, previous: datetime, raw: bool = False
+) -> list[Test]:
+    """Tests on prepared events that flag a lead whose result T alone can change;
+    ``raw``: on the events as given, where one dated between the two instants
+    appears or disappears (prepared events hold only those the model sees)."""
     if as_of == previous:
         return []
     lo, hi = min(as_of, previous), max(as_of, previous)
     section = model.engagement
-    tests: list[Test] = []
+    tests: list[Test] = [lambda e: _between(e.timestamp, lo, hi, 0)] if raw else []
     if section is not None and section.window_days is not None:
         window = section.window_days
         tests.append(lambda e: _between(e.timestamp, lo, hi, window))
