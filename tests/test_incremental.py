@@ -257,7 +257,8 @@ def test_told_the_new_events_moving_T_rescores_the_crossings_too() -> None:
     # An event dated after the previous T, there already: seen once T passes it.
     ahead = {"lead_id": "L2", "type": "page_view", "timestamp": days_ago(-0.5), "event_id": "f",
              "url": "/pricing"}  # fmt: skip
-    before, after = state(events=[*EVENTS, ahead]), state(events=[*EVENTS, ahead, late], as_of=later)
+    before = state(events=[*EVENTS, ahead])
+    after = state(events=[*EVENTS, ahead, late], as_of=later)
     assert rescored(before, after, [late]) == {"L1", "L2"}
     # T goes back a day: L1's event of 0.5 days ago is not there yet.
     earlier = T - timedelta(days=1)
