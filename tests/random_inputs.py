@@ -30,6 +30,7 @@ AGES = [
     timedelta(days=30),
     timedelta(days=40),
     -timedelta(microseconds=1),  # after T: never counts
+    -timedelta(days=0.5),  # after T, and before T a day later
 ]
 
 
