@@ -248,6 +248,20 @@ def test_told_the_new_events_it_still_deduplicates_across_leads() -> None:
     assert rescored(before, state(events=[*EVENTS, copy, new]), [new]) == {"L3"}
 
 
+@pytest.mark.usefixtures("engine")
+def test_told_the_new_events_it_reads_the_copies_unknown_leads_hold() -> None:
+    # U9 is no lead: its copy of L1's "a" takes part in the de-duplication all the same.
+    unknown = {"lead_id": "U9", "type": "page_view", "timestamp": days_ago(4), "event_id": "a"}
+    assert rescored(state(), state(events=[*EVENTS, unknown]), [unknown]) == {"L1"}
+    # U9's copy was there before; another model (one that read no events) scored
+    # the previous run, so its fingerprints could not say that L1 shares "a".
+    fit_only = leadscore.load_model({"name": "fit", "fit": MODEL["fit"]})
+    late = {"lead_id": "L2", "type": "page_view", "timestamp": days_ago(1), "event_id": "d"}
+    before = state(fit_only, events=[*EVENTS, unknown])
+    after = state(events=[*EVENTS, unknown, late])
+    assert rescored(before, after, [late]) == {"L1", "L2", "L3"}
+
+
 def test_told_the_new_events_moving_T_rescores_the_crossings_too() -> None:
     events = [*EVENTS, {"lead_id": "L3", "type": "page_view", "timestamp": days_ago(29.5)}]
     late = {"lead_id": "L1", "type": "page_view", "timestamp": days_ago(0.5), "event_id": "e"}

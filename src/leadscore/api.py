@@ -232,7 +232,7 @@ def write_scores(
     """The full run of :func:`leadscore.score_file`, kept under ``run_key`` when it can
     be replayed (:mod:`leadscore.engine.kept_runs`)."""
     _no_cutoff_since(cutoff, since, new_events)
-    with kept_runs.recording() as record:
+    with kept_runs.recording(run_key is not None) as record:
         opened = open_session(
             model,
             leads,

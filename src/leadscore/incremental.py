@@ -38,13 +38,20 @@ from typing import Any
 import ibis
 import ibis.expr.types as ir
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from leadscore.engine import Source, sharing
 from leadscore.engine.backends import materialize, upload
-from leadscore.engine.compiler import Compiled, compile_model, key_function, owners_of
+from leadscore.engine.compiler import (
+    Compiled,
+    compile_model,
+    key_function,
+    output_columns,
+    owners_of,
+)
 from leadscore.engine.events import (
     LEAD,
-    Copies,
+    crossed_leads,
     id_copies,
     keyed_ids,
     micros,
@@ -53,17 +60,22 @@ from leadscore.engine.events import (
 from leadscore.engine.fingerprints import (
     AS_OF,
     FINGERPRINT,
+    SHARES,
     event_digest,
     lead_fingerprint,
     lead_part,
     previous_lead_part,
+    previous_shares,
+    with_shares,
 )
 from leadscore.engine.inputs import Inputs, describe, stage
+from leadscore.engine.io import fetch, fetch_value
 from leadscore.errors import ErrorCode, LeadscoreError
 from leadscore.model import Model
 
 REASONS = ("new", "changed", "time", "shared", "duplicates")
 COPIES = "copies"  # keys of unknown leads whose events share an id with a lead's
+PROBE = "probe"  # told the new events: other leads may hold copies of the lead's ids
 
 
 @dataclass(frozen=True)
@@ -105,18 +117,22 @@ def rescore(
 
     ``new_events``: the events added since ``previous`` was scored (see the module).
     """
-    full = compile_model(model, inputs.leads, inputs.events, as_of, None, con.name)
-    wanted = full.table if explain else full.results()
-    total = int(con.to_pyarrow(inputs.leads.count()).as_py())
+    total = int(fetch_value(con, inputs.leads.count()))
+
+    def full_run(why: str) -> Rescored:
+        full = compile_model(model, inputs.leads, inputs.events, as_of, None, con.name)
+        wanted = full.table if explain else full.results()
+        return Rescored(full, wanted, RescorePlan(total, total, full=why))
+
     where = describe(previous, "previous results")
     prev = stage(con, previous, "previous", where, ("lead_id", AS_OF, FINGERPRINT), [AS_OF])
-    if set(prev.columns) != set(wanted.columns):
-        why = f"{where} has other columns than these results (another model, or --explain)"
-        return Rescored(full, wanted, RescorePlan(total, total, full=why))
-    instants = con.to_pyarrow(prev.aggregate(lo=prev[AS_OF].min(), hi=prev[AS_OF].max()))
-    lo, hi = instants.column("lo")[0].as_py(), instants.column("hi")[0].as_py()
+    if set(prev.columns) != set(output_columns(model, explain, stated=True)):
+        why = "has other columns than these results (another model, or --explain)"
+        return full_run(f"{where} {why}")
+    span = fetch(con, prev.aggregate(lo=prev[AS_OF].min(), hi=prev[AS_OF].max()))
+    lo, hi = span.column("lo")[0].as_py(), span.column("hi")[0].as_py()
     if lo is None:
-        return Rescored(full, wanted, RescorePlan(total, total, full=f"{where} is empty"))
+        return full_run(f"{where} is empty")
     if lo != hi:
         raise LeadscoreError(
             ErrorCode.BAD_ARGUMENT,
@@ -126,11 +142,10 @@ def rescore(
     previous_as_of = lo.replace(tzinfo=None)
     section = model.engagement
     if as_of != previous_as_of and section is not None and section.half_life_days is not None:
-        why = (
+        return full_run(
             "the model decays (half_life_days) and T moved, so every lead with an event "
             "in the window changes"
         )
-        return Rescored(full, wanted, RescorePlan(total, total, full=why))
     if new_events is not None and inputs.events is not None:
         fresh = _new_events(con, new_events, inputs.events)
         instants = (as_of, previous_as_of)
@@ -147,18 +162,8 @@ def rescore(
     # The chosen leads' rows and events are read several times by the query: once here.
     leads = inputs.leads.semi_join(chosen, key(inputs.leads.lead_id) == chosen[LEAD])
     leads = materialize(con, leads, "leads")
-    events = inputs.events
-    if events is not None:
-        mine = events.semi_join(chosen, key(events.lead_id) == chosen[LEAD])
-        if new_events is not None and "event_id" in events.columns:
-            # Copies of the chosen leads' ids held by other leads: the de-duplication
-            # is global (found here, without the sort of every id of _to_rescore).
-            mine = materialize(con, mine, "chosen_events")
-            ids = keyed_ids(mine).select("_eid").distinct()
-            copies = keyed_ids(events).semi_join(ids, "_eid").drop("_eid")
-            copies = copies.anti_join(chosen, key(copies.lead_id) == chosen[LEAD])
-            mine = mine.union(copies.cast(mine.schema()))
-        events = materialize(con, mine, "events")
+    probe = PROBE in keys.column_names and bool(pc.any(keys.column(PROBE)).as_py())
+    events = _chosen_events(con, inputs, chosen, probe)
     compiled = compile_model(model, leads, events, as_of, None, con.name)
     fresh = compiled.table if explain else compiled.results()
     schema = fresh.schema()
@@ -170,6 +175,27 @@ def rescore(
         **{name: _previous_value(kept, name, schema[name], as_of) for name in fresh.columns}
     )
     return Rescored(compiled, fresh.union(carried), plan)
+
+
+def _chosen_events(con: Any, inputs: Inputs, chosen: ir.Table, probe: bool) -> ir.Table | None:
+    """The events of the ``chosen`` leads, in a temporary table; ``probe``: with the
+    copies other leads hold of the ids of the chosen leads marked ``PROBE``."""
+    events = inputs.events
+    if events is None:
+        return None
+    key = key_function(inputs.leads, events)
+    mine = events.semi_join(chosen, key(events.lead_id) == chosen[LEAD])
+    if probe and "event_id" in events.columns:
+        # The de-duplication is global (the copies are found here, without the
+        # sort of every id of _to_rescore).
+        mine = materialize(con, mine, "chosen_events")
+        probed = chosen.filter(chosen[PROBE])
+        own = mine.semi_join(probed, key(mine.lead_id) == probed[LEAD])
+        ids = keyed_ids(own).select("_eid").distinct()
+        copies = keyed_ids(events).semi_join(ids, "_eid").drop("_eid")
+        copies = copies.anti_join(chosen, key(copies.lead_id) == chosen[LEAD])
+        mine = mine.union(copies.cast(mine.schema()))
+    return materialize(con, mine, "events")
 
 
 def _previous_value(prev: ir.Table, name: str, dtype: Any, as_of: datetime) -> ir.Value:
@@ -211,16 +237,14 @@ def _to_rescore(
         if timed:
             time_moved = time_moved | table._time.fill_null(False)
         if ids is not None:
-            shared = _sharing_leads(ids, key)
-            table = table.left_join(shared, table[LEAD] == shared._shared).drop("_shared")
-            table = table.mutate(_shares=table._sharing.fill_null(False))
+            table, shared = with_shares(table, ids, key)
     fingerprint = lead_fingerprint(model, table, con.name)
     before = prev.select(
         _pk=key(prev.lead_id.try_cast(leads.lead_id.type())),
         _pfp=prev[FINGERPRINT].try_cast("int64"),
     )
     table = table.left_join(before, table[LEAD] == before._pk)
-    shares = table._shares if "_shares" in table.columns else ibis.literal(False)
+    shares = table[SHARES] if SHARES in table.columns else ibis.literal(False)
     reason = ibis.cases(
         (table._pk.isnull(), "new"),
         ((table._pfp != fingerprint).fill_null(True), "changed"),
@@ -250,14 +274,17 @@ def _chosen(
                 table.reason, table._g.notnull().ifelse("duplicates", ibis.null("string"))
             )
         )
-    chosen = table.filter(table.reason.notnull()).select(LEAD, "reason")
+    probed = [PROBE] if PROBE in table.columns else []
+    chosen = table.filter(table.reason.notnull()).select(LEAD, "reason", *probed)
     if shared is not None:  # copies held by unknown leads take part in de-duplication
         others = shared.anti_join(leads, shared._shared == key(leads.lead_id))
         chosen = chosen.union(
-            others.select(**{LEAD: others._shared, "reason": ibis.literal(COPIES)})
+            others.select(
+                **{LEAD: others._shared, "reason": ibis.literal(COPIES)},
+                **{p: ibis.literal(True) for p in probed},
+            )
         )
-    result: pa.Table = con.to_pyarrow(chosen)
-    return result
+    return fetch(con, chosen)
 
 
 def _new_events(con: Any, source: Source, events: ir.Table) -> ir.Table:
@@ -287,10 +314,13 @@ def _to_rescore_appended(
     key = key_function(leads, events)
     table = leads.mutate(**{LEAD: key(leads.lead_id)})
     touched = fresh.select(_touched=key(fresh.lead_id))
+    shared = None
     if "event_id" in fresh.columns:  # a new copy can take an event from its holder
         ids = keyed_ids(fresh).select("_eid").distinct()
         holders = keyed_ids(events).semi_join(ids, "_eid")
-        touched = touched.union(holders.select(_touched=key(holders.lead_id)))
+        holders = sharing.kept(holders.select("_eid", _lead=key(holders.lead_id)), "holders")
+        touched = touched.union(holders.select(_touched=holders._lead))
+        shared = crossed_leads(holders)
     touched = touched.distinct()
     timed = _instant_tests(model, as_of, previous_as_of, raw=True)
     if timed:  # a superset of the crossings (of every event, seen or not), still exact
@@ -301,19 +331,29 @@ def _to_rescore_appended(
     before = prev.select(
         _pk=key(prev.lead_id.try_cast(leads.lead_id.type())),
         _pfp=previous_lead_part(prev[FINGERPRINT].try_cast("int64")),
+        _pshares=previous_shares(prev[FINGERPRINT].try_cast("int64")),
     )
     table = table.left_join(before, table[LEAD] == before._pk)
+    if shared is not None:
+        table = table.left_join(shared, table[LEAD] == shared._shared)
     times = _created_tests(model, table, as_of, previous_as_of)
     times += [table._crossed.notnull()] if timed else []
     time_moved = functools.reduce(operator.or_, [ibis.literal(False), *times])
+    fields_changed = (table._pfp != lead_part(model, table, con.name)).fill_null(True)
     reason = ibis.cases(
         (table._pk.isnull(), "new"),
-        ((table._pfp != lead_part(model, table, con.name)).fill_null(True), "changed"),
+        (fields_changed, "changed"),
         (table._touched.notnull(), "changed"),
         (time_moved, "time"),
         else_=ibis.null("string"),
     )
-    return _chosen(con, model, leads, key, table.mutate(reason=reason), None)
+    # Whose copies of ids other leads may hold: the previous run said so (its bit is
+    # unknown for a new lead, and stale if the model changed), or a new event's id.
+    probe = table._pk.isnull() | fields_changed | table._pshares.fill_null(True)
+    if shared is not None:
+        probe = probe | table._shared.notnull()
+    table = table.mutate(reason=reason, **{PROBE: probe})
+    return _chosen(con, model, leads, key, table, None)
 
 
 Test = Callable[[ir.Table], ir.BooleanValue]
@@ -359,14 +399,3 @@ def _created_tests(
         _between(leads.created_at, lo, hi, rule.days).fill_null(False)
         for rule in model.inactivity_rules
     ]
-
-
-def _sharing_leads(ids: Copies, key: Callable[[ir.Column], ir.Value]) -> ir.Table:
-    """Leads holding an ``event_id`` that another lead holds too (``ids``: the
-    events' :func:`~leadscore.engine.events.id_copies`)."""
-    keyed, repeated = ids
-    copies = keyed.semi_join(repeated, "_eid").select("_eid", _lead=key(keyed.lead_id))
-    copies = sharing.kept(copies, "copies")
-    counted = copies.group_by("_eid").aggregate(_n=copies._lead.nunique())
-    crossed = copies.semi_join(counted.filter(counted._n > 1), "_eid")
-    return crossed.select(_shared=crossed._lead, _sharing=ibis.literal(True)).distinct()

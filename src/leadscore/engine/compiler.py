@@ -18,14 +18,24 @@ import ibis.expr.types as ir
 
 from leadscore.engine import sharing
 from leadscore.engine.conditions import compile_condition, reading_tests
-from leadscore.engine.events import INSTANT, LEAD, EventPlan, micros, plan_events, prepare_events
+from leadscore.engine.events import (
+    INSTANT,
+    LEAD,
+    EventPlan,
+    id_copies,
+    micros,
+    plan_events,
+    prepare_events,
+)
 from leadscore.engine.fingerprints import (
     AS_OF,
     EVENT_COUNT,
     EVENT_SUM,
     FINGERPRINT,
+    SHARES,
     event_digest,
     lead_fingerprint,
+    with_shares,
 )
 from leadscore.engine.values import Reading, double, readings, with_texts
 from leadscore.model import InactivityRule, Model
@@ -143,15 +153,26 @@ def compile_model(
         computed = {AS_OF: table[INSTANT], FINGERPRINT: lead_fingerprint(model, table, engine)}
     # A projection, not drop(): ibis writes a drop's EXCLUDE list in set order, which
     # made the SQL (`leadscore sql`) differ from one process to the next.
-    dropped = {*texts, EVENT_COUNT, EVENT_SUM}
+    dropped = {*texts, EVENT_COUNT, EVENT_SUM, SHARES}
     kept = [c for c in table.columns if c not in dropped]
     table = table.select(*kept, **computed)
-    rule_ids = [r.id for r in model.fit.rules] + engagement_ids
-    rule_ids += [r.id for i in model.interests for r in i.rules]
-    rule_names = tuple(rule_column(i) for i in rule_ids)
-    results = result_columns(model)
-    explained = table.select(*results, "disqualified_by", *rule_names, *state)
-    return Compiled(explained, results, rule_names, table, state)
+    explained = table.select(*output_columns(model, explain=True, stated=bool(state)))
+    return Compiled(explained, result_columns(model), _rule_columns(model), table, state)
+
+
+def output_columns(model: Model, explain: bool, stated: bool) -> tuple[str, ...]:
+    """The columns of :func:`compile_model`'s results (``explain``: its table);
+    ``stated``: with ``as_of`` and ``fingerprint`` (compiled for an engine)."""
+    explained = ("disqualified_by", *_rule_columns(model)) if explain else ()
+    return (*result_columns(model), *explained, *((AS_OF, FINGERPRINT) if stated else ()))
+
+
+def _rule_columns(model: Model) -> tuple[str, ...]:
+    """Each rule's points column, fit first, then engagement, inactivity, interests."""
+    ids = [r.id for r in model.fit.rules] + [r.id for r in model.engagement_rules]
+    ids += [r.id for r in model.inactivity_rules]
+    ids += [r.id for i in model.interests for r in i.rules]
+    return tuple(rule_column(i) for i in ids)
 
 
 KeyFn = Callable[[ir.Column], ir.Value]
@@ -212,7 +233,11 @@ def _join_events(
     if events is not None:
         events = sharing.streamed(events, "events")
         instants = table.select(LEAD, INSTANT) if as_of is None else as_of
-        prepared = prepare_events(events, instants, key, model, owners)
+        ids = None
+        if engine is not None and "event_id" in events.columns:  # the fingerprints' bit
+            ids = id_copies(events)
+            table, _ = with_shares(table, ids, key)
+        prepared = prepare_events(events, instants, key, model, owners, ids)
         weighted, plan = plan_events(model, prepared, events, dialect)
         if engine is not None:
             plan.aggregates.update(event_digest(weighted, model, engine))

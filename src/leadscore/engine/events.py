@@ -137,18 +137,39 @@ def repeated_ids(keyed: ir.Table) -> ir.Table:
     return ids.filter(ids._eid == ids._previous).select("_eid").distinct()
 
 
-Copies = tuple[ir.Table, ir.Table]
+@dataclass(frozen=True)
+class Copies:
+    """The events that have an ``event_id``, and those whose id is repeated."""
+
+    keyed: ir.Table  # every event with an id, the id in ``_eid`` (streamed)
+    repeated: ir.Table  # the ids more than one event has (kept)
+    held: ir.Table  # the events holding a repeated id (kept)
 
 
 def id_copies(events: ir.Table) -> Copies:
-    """The events that have an ``event_id`` (streamed), and the ids repeated (kept).
+    """The :class:`Copies` of ``events``.
 
     Finding the repeated ids sorts every id, the costliest step of the
-    de-duplication: a query that needs them twice (``score --since``) passes these
-    to both readers, so that they are one CTE.
+    de-duplication: a query that needs them twice (``score --since``, the
+    fingerprints' ``SHARES``) passes these to each reader, so that they are one CTE.
     """
     keyed = sharing.streamed(keyed_ids(events), "keyed_events")
-    return keyed, sharing.kept(repeated_ids(keyed), "repeated_ids")
+    repeated = sharing.kept(repeated_ids(keyed), "repeated_ids")
+    return Copies(keyed, repeated, sharing.kept(keyed.semi_join(repeated, "_eid"), "copies"))
+
+
+def sharing_leads(ids: Copies, key: Callable[[ir.Column], ir.Value]) -> ir.Table:
+    """The keys (``_shared``) of the leads holding an ``event_id`` that another lead
+    holds too, known or not (``_sharing``: true)."""
+    return crossed_leads(ids.held.select("_eid", _lead=key(ids.held.lead_id)))
+
+
+def crossed_leads(copies: ir.Table) -> ir.Table:
+    """Of ``copies`` (``_eid``, ``_lead``: events and their lead's key), the leads
+    (``_shared``) holding an id that another lead holds too (``_sharing``: true)."""
+    counted = copies.group_by("_eid").aggregate(_n=copies._lead.nunique())
+    crossed = copies.semi_join(counted.filter(counted._n > 1), "_eid")
+    return crossed.select(_shared=crossed._lead, _sharing=ibis.literal(True)).distinct()
 
 
 def first_copies(events: ir.Table, ids: Copies | None = None) -> ir.Table:
@@ -157,14 +178,14 @@ def first_copies(events: ir.Table, ids: Copies | None = None) -> ir.Table:
     Only the events of repeated ids are ranked; every other event passes an anti-join.
     ``ids``: :func:`id_copies` of ``events``, when the query shares them.
     """
-    keyed, repeated = ids or id_copies(events)
-    copies = keyed.semi_join(repeated, "_eid")
+    ids = ids or id_copies(events)
+    copies = ids.held
     # Copies at the same instant in several leads: the lowest lead_id's counts.
     order = [copies.timestamp, copies.lead_id]
     first = ibis.row_number().over(group_by=copies._eid, order_by=order)
     earliest = copies.mutate(_first=first).filter(lambda t: t._first == 0).drop("_first")
     earliest = sharing.kept(earliest, "first_copies")
-    single = keyed.anti_join(repeated, "_eid")
+    single = ids.keyed.anti_join(ids.repeated, "_eid")
     absent = ~Reading(events.event_id, "event_id").present()
     unique = events.filter(absent).union(single.drop("_eid")).union(earliest.drop("_eid"))
     return sharing.streamed(unique, "unique_events")

@@ -11,31 +11,35 @@ The events enter as a digest: their number and the sum of one hash per event
 event changes. Hashes are the engine's own, so a fingerprint is only compared
 with one computed by the same engine.
 
-The number has two parts: 31 bits hash the model and the lead's fields (the
-*lead part*, ``fingerprint // 2**32``), 32 bits the events' digest. A run told
-which events are new (``--new-events``) compares the lead part alone, and so
-finds the leads whose fields changed without reading the other leads' events.
+The number has three parts: 31 bits hash the model and the lead's fields (the
+*lead part*, ``fingerprint // 2**32``), 31 bits the events' digest, and the last
+bit says whether the lead shares an ``event_id`` with another lead (``SHARES``;
+de-duplication is global, so such a lead's result depends on the other's events).
+A run told which events are new (``--new-events``) compares the lead part alone,
+and so finds the leads whose fields changed without reading the other leads'
+events; the last bit tells it which re-scored leads need other leads' copies.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import ibis
 import ibis.expr.datatypes as dt
 import ibis.expr.types as ir
 
-from leadscore.engine.events import LEAD
+from leadscore.engine.events import LEAD, Copies, sharing_leads
 from leadscore.model import Model
 
 FINGERPRINT = "fingerprint"
 AS_OF = "as_of"
 EVENT_COUNT = "_events_n"
 EVENT_SUM = "_events_h"
+SHARES = "_shares"  # the lead holds an event_id that another lead holds too
 # Bump when a change of the product changes results for the same inputs: the
 # fingerprints of earlier outputs then differ, and `--since` re-scores everything.
-SEMANTICS = 2  # 2: the fingerprint's lead and event parts
+SEMANTICS = 3  # 2: the fingerprint's lead and event parts; 3: its SHARES bit
 _PRIME = 1_000_000_007
 _SEPARATOR = "\x1f"
 LEAD_PART = 2**32  # fingerprint = lead part × LEAD_PART + events part
@@ -81,12 +85,14 @@ def event_digest(events: ir.Table, model: Model, engine: str) -> dict[str, ir.Sc
 
 
 def lead_fingerprint(model: Model, table: ir.Table, engine: str) -> ir.IntegerValue:
-    """The fingerprint of each lead of ``table`` (leads left-joined with their digest)."""
+    """The fingerprint of each lead of ``table`` (leads left-joined with their digest
+    and, when events have ids, ``SHARES``)."""
     digest = [
         table[c].fill_null(0) if c in table.columns else ibis.literal(0, type="int64")
         for c in (EVENT_COUNT, EVENT_SUM)
     ]
-    events = _modulo(row_hash(digest, engine), LEAD_PART)
+    shares = table[SHARES].ifelse(1, 0) if SHARES in table.columns else 0
+    events = _modulo(row_hash(digest, engine), LEAD_PART // 2) * 2 + shares
     result: ir.IntegerValue = lead_part(model, table, engine) * LEAD_PART + events
     return result
 
@@ -102,6 +108,23 @@ def lead_part(model: Model, table: ir.Table, engine: str) -> ir.IntegerValue:
 def previous_lead_part(fingerprint: ir.IntegerValue) -> ir.IntegerValue:
     """The lead part of a fingerprint written by an earlier run."""
     result: ir.IntegerValue = fingerprint // LEAD_PART
+    return result
+
+
+def with_shares(
+    table: ir.Table, ids: Copies, key: Callable[[ir.Column], ir.Value]
+) -> tuple[ir.Table, ir.Table]:
+    """``table`` (leads keyed in ``lead_key``) with ``SHARES``, and the keys of
+    every lead sharing an id, known or not (``_shared``): see ``sharing_leads``."""
+    shared = sharing_leads(ids, key)
+    table = table.left_join(shared, table[LEAD] == shared._shared)
+    table = table.mutate(**{SHARES: table._sharing.fill_null(False)})
+    return table.drop("_shared", "_sharing"), shared
+
+
+def previous_shares(fingerprint: ir.IntegerValue) -> ir.BooleanValue:
+    """Whether the lead shared an ``event_id`` with another lead in an earlier run."""
+    result: ir.BooleanValue = _modulo(fingerprint, 2) == 1
     return result
 
 

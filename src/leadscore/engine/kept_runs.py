@@ -91,9 +91,10 @@ def key(
 
 
 @contextmanager
-def recording() -> Iterator[Record]:
-    """Record what this thread's engine calls do, for :func:`keep`."""
-    record = Record()
+def recording(kept: bool = True) -> Iterator[Record]:
+    """Record what this thread's engine calls do, for :func:`keep`; ``kept`` false:
+    a run that will not be kept (no answer is recorded: each costs its query again)."""
+    record = Record(replayable=kept)
     token = _active.set(record)
     try:
         yield record
