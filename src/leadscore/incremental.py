@@ -40,10 +40,9 @@ import ibis.expr.types as ir
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from leadscore.engine import Source, sharing
+from leadscore.engine import Source, query_cache, sharing
 from leadscore.engine.backends import materialize, upload
 from leadscore.engine.compiler import (
-    Compiled,
     compile_model,
     key_function,
     output_columns,
@@ -99,7 +98,6 @@ class RescorePlan:
 class Rescored:
     """The results of an incremental run, and its plan."""
 
-    compiled: Compiled  # over the re-scored leads only
     table: ir.Table  # every lead: re-scored rows and carried-over ones
     plan: RescorePlan
 
@@ -122,7 +120,7 @@ def rescore(
     def full_run(why: str) -> Rescored:
         full = compile_model(model, inputs.leads, inputs.events, as_of, None, con.name)
         wanted = full.table if explain else full.results()
-        return Rescored(full, wanted, RescorePlan(total, total, full=why))
+        return Rescored(wanted, RescorePlan(total, total, full=why))
 
     where = describe(previous, "previous results")
     prev = stage(con, previous, "previous", where, ("lead_id", AS_OF, FINGERPRINT), [AS_OF])
@@ -164,8 +162,7 @@ def rescore(
     leads = materialize(con, leads, "leads")
     probe = PROBE in keys.column_names and bool(pc.any(keys.column(PROBE)).as_py())
     events = _chosen_events(con, inputs, chosen, probe)
-    compiled = compile_model(model, leads, events, as_of, None, con.name)
-    fresh = compiled.table if explain else compiled.results()
+    fresh = _fresh_results(con, model, leads, events, as_of, explain)
     schema = fresh.schema()
     kept = prev.mutate(_key=key(prev.lead_id.try_cast(inputs.leads.lead_id.type())))
     kept = kept.anti_join(chosen, kept._key == chosen[LEAD])
@@ -174,7 +171,37 @@ def rescore(
     carried = kept.select(
         **{name: _previous_value(kept, name, schema[name], as_of) for name in fresh.columns}
     )
-    return Rescored(compiled, fresh.union(carried), plan)
+    return Rescored(fresh.union(carried), plan)
+
+
+def _fresh_results(
+    con: Any, model: Model, leads: ir.Table, events: ir.Table | None, as_of: datetime,
+    explain: bool,
+) -> ir.Table:  # fmt: skip
+    """The re-scored leads' results. On DuckDB the query reads the chosen leads and
+    events through views of fixed names and T from the session variable, so that
+    it is the same query every run of a model and its compilation is kept
+    (:mod:`leadscore.engine.query_cache`)."""
+    if con.name != "duckdb":
+        compiled = compile_model(model, leads, events, as_of, None, con.name)
+        return compiled.table if explain else compiled.results()
+    leads = _named(con, leads, "leadscore_rescored_leads")
+    events = None if events is None else _named(con, events, "leadscore_rescored_events")
+    query_cache.set_instant(con, as_of)
+    tables = [leads, *([events] if events is not None else [])]
+
+    def compile_query() -> ir.Table:
+        compiled = compile_model(model, leads, events, query_cache.instant(), None, "duckdb")
+        return compiled.table if explain else compiled.results()
+
+    parts = [repr(model), "rescored", f"explain={explain}"]
+    return query_cache.results(con, query_cache.key(con, parts, tables), compile_query)
+
+
+def _named(con: Any, table: ir.Table, name: str) -> ir.Table:
+    """``table`` as the temporary view ``name`` of DuckDB (replacing an earlier one)."""
+    con.con.execute(f'CREATE OR REPLACE TEMP VIEW "{name}" AS {con.compile(table)}')
+    return con.table(name)
 
 
 def _chosen_events(con: Any, inputs: Inputs, chosen: ir.Table, probe: bool) -> ir.Table | None:
@@ -200,7 +227,7 @@ def _chosen_events(con: Any, inputs: Inputs, chosen: ir.Table, probe: bool) -> i
 
 def _previous_value(prev: ir.Table, name: str, dtype: Any, as_of: datetime) -> ir.Value:
     if name == AS_OF:
-        return ibis.literal(as_of, type="timestamp")
+        return ibis.literal(as_of, type=dtype)
     column = prev[name]
     return column if column.type() == dtype else column.cast(dtype)
 
