@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import ibis.expr.types as ir
 import pyarrow as pa
@@ -14,7 +14,14 @@ import pyarrow as pa
 from leadscore import quality
 from leadscore.engine import Engine, Source, kept_runs, query_cache
 from leadscore.engine.backends import connect_engine, release
-from leadscore.engine.compiler import Compiled, compile_model, interest_column, rule_column
+from leadscore.engine.compiler import (
+    PARTS,
+    Compiled,
+    Part,
+    compile_model,
+    interest_column,
+    rule_column,
+)
 from leadscore.engine.inputs import Inputs, describe, load_inputs
 from leadscore.engine.io import (
     LEAD_REQUIRED,
@@ -31,13 +38,6 @@ from leadscore.incremental import RescorePlan, rescore
 from leadscore.instants import AsOf, as_of_instant
 from leadscore.model import Model, load_model
 from leadscore.quality import CleanReport
-
-Part = Literal["results", "explained", "leads"]
-_PARTS: dict[str, Callable[[Compiled], ir.Table]] = {
-    "results": Compiled.results,
-    "explained": lambda compiled: compiled.table,
-    "leads": lambda compiled: compiled.with_leads,
-}
 
 
 @dataclass
@@ -64,7 +64,7 @@ class Session:
         part: Part = "explained" if explain else "results"
         if self.con.name == "duckdb":
             return self._kept(part), None
-        return _PARTS[part](self.compiled()), None
+        return PARTS[part](self.compiled()), None
 
     def scored_leads(self) -> ir.Table:
         """Every lead column beside the results: the lists people read (top, accounts)."""
@@ -76,22 +76,8 @@ class Session:
         """DuckDB: a full run's query, compiled once per model and inputs' layout."""
         inputs = self.inputs
         query_cache.set_instant(self.con, self.as_of)
-        tables = [inputs.leads, *([inputs.events] if inputs.events is not None else [])]
-        parts = [repr(self.model), part, f"cutoff={self.cutoff}"]
-
-        def compile_query() -> ir.Table:
-            compiled = compile_model(
-                self.model,
-                inputs.leads,
-                inputs.events,
-                query_cache.instant(),
-                self.cutoff,
-                "duckdb",
-            )
-            return _PARTS[part](compiled)
-
-        return query_cache.results(
-            self.con, query_cache.key(self.con, parts, tables), compile_query
+        return query_cache.scoring(
+            self.con, self.model, inputs.leads, inputs.events, part, self.cutoff
         )
 
     def compiled(self) -> Compiled:

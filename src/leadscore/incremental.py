@@ -118,8 +118,7 @@ def rescore(
     total = int(fetch_value(con, inputs.leads.count()))
 
     def full_run(why: str) -> Rescored:
-        full = compile_model(model, inputs.leads, inputs.events, as_of, None, con.name)
-        wanted = full.table if explain else full.results()
+        wanted = _scored(con, model, inputs.leads, inputs.events, as_of, explain)
         return Rescored(wanted, RescorePlan(total, total, full=why))
 
     where = describe(previous, "previous results")
@@ -162,7 +161,10 @@ def rescore(
     leads = materialize(con, leads, "leads")
     probe = PROBE in keys.column_names and bool(pc.any(keys.column(PROBE)).as_py())
     events = _chosen_events(con, inputs, chosen, probe)
-    fresh = _fresh_results(con, model, leads, events, as_of, explain)
+    if con.name == "duckdb":  # the same query every run of a model: its SQL is kept
+        leads = _named(con, leads, "leadscore_rescored_leads")
+        events = None if events is None else _named(con, events, "leadscore_rescored_events")
+    fresh = _scored(con, model, leads, events, as_of, explain)
     schema = fresh.schema()
     kept = prev.mutate(_key=key(prev.lead_id.try_cast(inputs.leads.lead_id.type())))
     kept = kept.anti_join(chosen, kept._key == chosen[LEAD])
@@ -174,28 +176,17 @@ def rescore(
     return Rescored(fresh.union(carried), plan)
 
 
-def _fresh_results(
+def _scored(
     con: Any, model: Model, leads: ir.Table, events: ir.Table | None, as_of: datetime,
     explain: bool,
 ) -> ir.Table:  # fmt: skip
-    """The re-scored leads' results. On DuckDB the query reads the chosen leads and
-    events through views of fixed names and T from the session variable, so that
-    it is the same query every run of a model and its compilation is kept
-    (:mod:`leadscore.engine.query_cache`)."""
+    """The results of ``model`` over ``leads`` and ``events``; on DuckDB through the
+    query cache (:mod:`leadscore.engine.query_cache`), T from the session variable."""
     if con.name != "duckdb":
         compiled = compile_model(model, leads, events, as_of, None, con.name)
         return compiled.table if explain else compiled.results()
-    leads = _named(con, leads, "leadscore_rescored_leads")
-    events = None if events is None else _named(con, events, "leadscore_rescored_events")
     query_cache.set_instant(con, as_of)
-    tables = [leads, *([events] if events is not None else [])]
-
-    def compile_query() -> ir.Table:
-        compiled = compile_model(model, leads, events, query_cache.instant(), None, "duckdb")
-        return compiled.table if explain else compiled.results()
-
-    parts = [repr(model), "rescored", f"explain={explain}"]
-    return query_cache.results(con, query_cache.key(con, parts, tables), compile_query)
+    return query_cache.scoring(con, model, leads, events, "explained" if explain else "results")
 
 
 def _named(con: Any, table: ir.Table, name: str) -> ir.Table:

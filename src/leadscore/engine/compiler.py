@@ -12,6 +12,7 @@ import operator
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Literal
 
 import ibis
 import ibis.expr.types as ir
@@ -83,6 +84,14 @@ class Compiled:
     def results(self) -> ir.Table:
         """The score columns users get (SPEC §4 ``score``)."""
         return self.table.select(*self.result_columns, *self.state_columns)
+
+
+Part = Literal["results", "explained", "leads"]
+PARTS: dict[str, Callable[[Compiled], ir.Table]] = {  # what a command reads of the query
+    "results": Compiled.results,
+    "explained": lambda compiled: compiled.table,
+    "leads": lambda compiled: compiled.with_leads,
+}
 
 
 def compile_model(

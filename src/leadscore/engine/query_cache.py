@@ -25,6 +25,8 @@ import ibis.expr.operations as ops
 import ibis.expr.types as ir
 
 from leadscore.engine import cache, kept_runs
+from leadscore.engine.compiler import PARTS, Part, compile_model
+from leadscore.model import Model
 
 log = logging.getLogger("leadscore")
 
@@ -86,3 +88,19 @@ def results(con: Any, key: str | None, compile_query: Callable[[], ir.Table]) ->
     cache.keep(path, sql)
     kept_runs.scored_by(sql if key is not None else None)
     return con.table(name)
+
+
+def scoring(
+    con: Any, model: Model, leads: ir.Table, events: ir.Table | None,
+    part: Part, cutoff: str | None = None,
+) -> ir.Table:  # fmt: skip
+    """``part`` (:data:`~leadscore.engine.compiler.PARTS`) of ``model``'s scoring query
+    over ``leads`` and ``events``, as of the T of :func:`set_instant`: kept under the
+    model, the part and the inputs' layout (:func:`results`)."""
+    tables = [leads, *([events] if events is not None else [])]
+
+    def compile_query() -> ir.Table:
+        return PARTS[part](compile_model(model, leads, events, instant(), cutoff, "duckdb"))
+
+    parts = [repr(model), part, f"cutoff={cutoff}"]
+    return results(con, key(con, parts, tables), compile_query)
