@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
 
 import leadscore
+from leadscore.api import open_session
 from support import ENGINE, T, days_ago, events_table, leads_table, score, score_rows
 
 pytestmark = pytest.mark.usefixtures("engine")  # every engine (tests/conftest.py)
@@ -412,3 +414,39 @@ def test_the_explanation_says_where_a_duplicates_events_count():
     assert original.duplicates_note == "includes the events of its duplicates B"
     assert (duplicate.engagement, duplicate.duplicate_of) == (0.0, "A")
     assert duplicate.to_dict()["duplicate_of"] == "A"
+
+
+@pytest.mark.parametrize("memory_limit", [None, "1GB"])
+def test_min_count_is_the_same_in_the_main_pass_and_apart_under_a_memory_limit(memory_limit):  # type: ignore[no-untyped-def]
+    # DuckDB aggregates n-th values in the main pass, or apart when memory is limited
+    # (their states cannot spill); other engines have one plan. Half-life 10 days.
+    rules = [
+        {"id": "r3", "event": "page_view", "min_count": 3, "points": 8},
+        {"id": "r2", "event": ["page_view", "email_open"], "min_count": 2, "points": 4},
+        {"id": "view", "event": "page_view", "points": 1},
+    ]
+    model = leadscore.load_model({"name": "test", **engagement(rules, half_life_days=10)})
+    rows = [("1", "page_view", 0), ("1", "page_view", 10), ("1", "email_open", 5)]
+    rows += [("1", "page_view", 20), ("2", "page_view", 10), ("2", "email_open", 30)]
+    events = [{"lead_id": lead, "type": kind, "timestamp": days_ago(d)} for lead, kind, d in rows]
+    engine, db = ENGINE.get()
+    session = open_session(
+        model, leads_table([{"lead_id": "1"}, {"lead_id": "2"}]), events_table(events),
+        as_of=T, engine=engine, db=db, memory_limit=memory_limit,  # type: ignore[arg-type]
+    )  # fmt: skip
+    with session:
+        assert session.spills is (memory_limit is not None)
+        plans = [replace(session, spills=s).compiled().table for s in (False, True)]
+        passes = {session.con.compile(p).count("GROUP BY") for p in plans}  # one more apart
+        assert len(passes) == (2 if engine == "duckdb" else 1)
+        expr, _ = session.results(explain=True)
+        table = session.con.to_pyarrow(expr)
+    got = {r["lead_id"]: r for r in table.to_pylist()}
+    # lead 1: page views 0, 10, 20 days old (3rd: 20 d, 8 × 0.25); 2nd youngest of
+    # views and opens (0, 5, 10, 20): 5 d, 4 × 2^-0.5; views 1 + 0.5 + 0.25.
+    assert got["1"]["rule:r3"] == pytest.approx(2.0, rel=1e-12)
+    assert got["1"]["rule:r2"] == pytest.approx(4 * 2**-0.5, rel=1e-12)
+    assert got["1"]["rule:view"] == pytest.approx(1.75, rel=1e-12)
+    # lead 2: one view (10 d) and an open (30 d): no 3rd view; 2nd youngest 30 d.
+    assert got["2"]["rule:r3"] == 0.0
+    assert got["2"]["rule:r2"] == pytest.approx(4 * 0.125, rel=1e-12)

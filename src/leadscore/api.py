@@ -49,6 +49,7 @@ class Session:
     inputs: Inputs
     as_of: datetime
     cutoff: str | None = None
+    spills: bool = False  # the engine's memory is limited (memory_limit)
 
     def results(
         self,
@@ -59,7 +60,9 @@ class Session:
         """The results of a full run; with ``since``, re-using that earlier output."""
         if since is not None:
             inputs = self.inputs
-            done = rescore(self.con, self.model, inputs, self.as_of, since, explain, new_events)
+            done = rescore(
+                self.con, self.model, inputs, self.as_of, since, explain, new_events, self.spills
+            )
             return done.table, done.plan
         part: Part = "explained" if explain else "results"
         if self.con.name == "duckdb":
@@ -77,13 +80,19 @@ class Session:
         inputs = self.inputs
         query_cache.set_instant(self.con, self.as_of)
         return query_cache.scoring(
-            self.con, self.model, inputs.leads, inputs.events, part, self.cutoff
+            self.con, self.model, inputs.leads, inputs.events, part, self.cutoff, self.spills
         )
 
     def compiled(self) -> Compiled:
         inputs = self.inputs
         return compile_model(
-            self.model, inputs.leads, inputs.events, self.as_of, self.cutoff, self.con.name
+            self.model,
+            inputs.leads,
+            inputs.events,
+            self.as_of,
+            self.cutoff,
+            self.con.name,
+            spills=self.spills,
         )
 
     def __enter__(self) -> Session:
@@ -120,7 +129,7 @@ def open_session(
     except BaseException:
         release(con)
         raise
-    return Session(model, con, inputs, instant, cutoff)
+    return Session(model, con, inputs, instant, cutoff, spills=memory_limit is not None)
 
 
 def score(

@@ -43,6 +43,8 @@ import pyarrow.compute as pc
 from leadscore.engine import Source, query_cache, sharing
 from leadscore.engine.backends import materialize, upload
 from leadscore.engine.compiler import (
+    PARTS,
+    Part,
     compile_model,
     key_function,
     output_columns,
@@ -110,15 +112,17 @@ def rescore(
     previous: Source,
     explain: bool = False,
     new_events: Source | None = None,
+    spills: bool = False,
 ) -> Rescored:
     """The results of a full run at ``as_of``, re-using ``previous`` where exact.
 
-    ``new_events``: the events added since ``previous`` was scored (see the module).
+    ``new_events``: the events added since ``previous`` was scored (see the module);
+    ``spills``: the engine's memory is limited (:func:`~leadscore.engine.compiler.compile_model`).
     """
     total = int(fetch_value(con, inputs.leads.count()))
 
     def full_run(why: str) -> Rescored:
-        wanted = _scored(con, model, inputs.leads, inputs.events, as_of, explain)
+        wanted = _scored(con, model, inputs.leads, inputs.events, as_of, explain, spills)
         return Rescored(wanted, RescorePlan(total, total, full=why))
 
     where = describe(previous, "previous results")
@@ -164,7 +168,7 @@ def rescore(
     if con.name == "duckdb":  # the same query every run of a model: its SQL is kept
         leads = _named(con, leads, "leadscore_rescored_leads")
         events = None if events is None else _named(con, events, "leadscore_rescored_events")
-    fresh = _scored(con, model, leads, events, as_of, explain)
+    fresh = _scored(con, model, leads, events, as_of, explain, spills)
     schema = fresh.schema()
     kept = prev.mutate(_key=key(prev.lead_id.try_cast(inputs.leads.lead_id.type())))
     kept = kept.anti_join(chosen, kept._key == chosen[LEAD])
@@ -178,15 +182,16 @@ def rescore(
 
 def _scored(
     con: Any, model: Model, leads: ir.Table, events: ir.Table | None, as_of: datetime,
-    explain: bool,
+    explain: bool, spills: bool,
 ) -> ir.Table:  # fmt: skip
     """The results of ``model`` over ``leads`` and ``events``; on DuckDB through the
     query cache (:mod:`leadscore.engine.query_cache`), T from the session variable."""
+    part: Part = "explained" if explain else "results"
     if con.name != "duckdb":
-        compiled = compile_model(model, leads, events, as_of, None, con.name)
-        return compiled.table if explain else compiled.results()
+        compiled = compile_model(model, leads, events, as_of, None, con.name, spills=spills)
+        return PARTS[part](compiled)
     query_cache.set_instant(con, as_of)
-    return query_cache.scoring(con, model, leads, events, "explained" if explain else "results")
+    return query_cache.scoring(con, model, leads, events, part, spills=spills)
 
 
 def _named(con: Any, table: ir.Table, name: str) -> ir.Table:

@@ -102,6 +102,7 @@ def compile_model(
     cutoff: str | None = None,
     engine: str | None = None,
     dialect: str | None = None,
+    spills: bool = False,
 ) -> Compiled:
     """Build the scoring query of ``model`` over ``leads`` and ``events`` as of ``as_of``.
 
@@ -112,8 +113,9 @@ def compile_model(
     then serves point-in-time features and backtests. With ``engine`` (the name of
     the engine that runs it), the results also carry each lead's T (``as_of``) and
     ``fingerprint`` (:mod:`leadscore.engine.fingerprints`). ``dialect`` (default: the
-    engine's) is the SQL dialect the query will run in, for its shortcuts. Nothing is
-    executed here.
+    engine's) is the SQL dialect the query will run in, for its shortcuts; ``spills``
+    says the engine's memory is limited, so the plan keeps what it can spill to disk.
+    Nothing is executed here.
     """
     key = key_function(leads, events)
     table = leads.mutate(**{LEAD: key(leads.lead_id), INSTANT: _instant(leads, as_of, cutoff)})
@@ -121,7 +123,7 @@ def compile_model(
     instant = as_of if cutoff is None else None
     dialect = dialect or engine
     table, rule_cols, read = _join_events(
-        model, table, events, instant, key, owners, engine, dialect
+        model, table, events, instant, key, owners, engine, dialect, spills
     )
     table, lead_fields, texts = with_texts(table, sorted(model.lead_fields()))
     # The texts are computed once: PostgreSQL would repeat a trim in every test of it.
@@ -228,6 +230,7 @@ def _join_events(
     owners: ir.Table | None = None,
     engine: str | None = None,
     dialect: str | None = None,
+    spills: bool = False,
 ) -> tuple[ir.Table, Contributions, frozenset[str]]:
     """Left-join the per-lead event aggregates; return the rule-contribution builder.
 
@@ -247,7 +250,7 @@ def _join_events(
             ids = id_copies(events)
             table, _ = with_shares(table, ids, key)
         prepared = prepare_events(events, instants, key, model, owners, ids)
-        weighted, plan = plan_events(model, prepared, events, dialect)
+        weighted, plan = plan_events(model, prepared, events, dialect, spills)
         if engine is not None:
             plan.aggregates.update(event_digest(weighted, model, engine))
         per_lead: list[ir.Table] = []

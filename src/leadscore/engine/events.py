@@ -87,6 +87,7 @@ class EventPlan:
     inactivity: dict[str, Callable[[ir.Table], ir.FloatingValue]] = field(default_factory=dict)
 
     top_n: bool = False  # DuckDB's min(x, n) gives n-th values without a window
+    spills: bool = False  # memory is limited: keep the main pass's states spillable
     collects: bool = False  # Spark: n-th values from each lead's sorted list of ages
     # n-th values of the main pass, aggregated apart over their events (see _plan_nth)
     ranked: dict[str, ir.Scalar] = field(default_factory=dict)
@@ -264,16 +265,28 @@ def event_fields(events: ir.Table) -> Callable[[str], Reading]:
 
 
 def plan_events(
-    model: Model, events: ir.Table, source: ir.Table, dialect: str | None = None
+    model: Model,
+    events: ir.Table,
+    source: ir.Table,
+    dialect: str | None = None,
+    spills: bool = False,
 ) -> tuple[ir.Table, EventPlan]:
     """Plan every engagement, interest and inactivity rule over prepared events.
 
     ``source`` holds the events as read, before :func:`prepare_events`; ``dialect``
-    the SQL dialect the query will be run in, for its shortcuts.
+    the SQL dialect the query will be run in, for its shortcuts; ``spills``: the
+    engine's memory is limited (``--memory-limit``), so the plan keeps what it can
+    spill to disk.
     """
-    plan = EventPlan(top_n=dialect == "duckdb", collects=dialect in ("pyspark", "spark"))
+    collects = dialect in ("pyspark", "spark")
+    plan = EventPlan(top_n=dialect == "duckdb", spills=spills, collects=collects)
     section = model.engagement
-    decay = Decay(section.half_life_days, section.window_days) if section else Decay(None, None)
+    window = section.window_days if section else None
+    if window is not None and relevant_events(model)[0] == window:
+        # prepare_events kept only the events younger than the window (no inactivity
+        # horizon is longer): every one is in it, and no rule tests it again.
+        window = None
+    decay = Decay(section.half_life_days if section else None, window)
     weighted = events.mutate(weight=decay.weight(events.age_us))
     rules = list(model.all_engagement_rules())
     tests = [t for r in rules for t in condition_tests(r.when)]
@@ -494,13 +507,13 @@ def _plan_nth(
     plan.contributions[rule.id] = _capped(rule, lambda t: _points_at(points, decay, t[name]))
     if plan.top_n:
         nth_age = _smallest(table[age], rule.min_count, where=matches)[nth]
-        if into is plan.aggregates:
-            # Not in the main pass: DuckDB keeps top-n states in an arena that counts
-            # against the aggregation's memory; in it, the main aggregation went out
-            # of core in about one run in three at 50M events (4x the time, 3.5x the
-            # memory), and rarely since. Apart, over M's events, the rows are narrow.
-            # Measured again at 50M events (session 9): in the main pass 26.8 s
-            # against 28.5 s, but out of memory under --memory-limit 2GB (apart: done).
+        if into is plan.aggregates and plan.spills:
+            # Under a memory limit, not in the main pass: DuckDB keeps top-n states in
+            # an arena that counts against the aggregation's memory and is not spilled.
+            # At 50M events (session 9) the main pass took 26.8 s against 28.5 s apart,
+            # but ran out of memory under --memory-limit 2GB (apart: done). Apart, over
+            # M's events, the rows are narrow; in the main pass, the events are read
+            # once less (session 14, small: about 4 % of the query).
             plan.ranked[name] = nth_age
             plan.ranked_rows.append(matches)
         else:

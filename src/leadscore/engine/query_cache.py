@@ -92,15 +92,16 @@ def results(con: Any, key: str | None, compile_query: Callable[[], ir.Table]) ->
 
 def scoring(
     con: Any, model: Model, leads: ir.Table, events: ir.Table | None,
-    part: Part, cutoff: str | None = None,
+    part: Part, cutoff: str | None = None, spills: bool = False,
 ) -> ir.Table:  # fmt: skip
     """``part`` (:data:`~leadscore.engine.compiler.PARTS`) of ``model``'s scoring query
     over ``leads`` and ``events``, as of the T of :func:`set_instant`: kept under the
-    model, the part and the inputs' layout (:func:`results`)."""
+    model, the part, ``spills`` (a memory limit) and the inputs' layout (:func:`results`)."""
     tables = [leads, *([events] if events is not None else [])]
 
     def compile_query() -> ir.Table:
-        return PARTS[part](compile_model(model, leads, events, instant(), cutoff, "duckdb"))
+        compiled = compile_model(model, leads, events, instant(), cutoff, "duckdb", spills=spills)
+        return PARTS[part](compiled)
 
-    parts = [repr(model), part, f"cutoff={cutoff}"]
+    parts = [repr(model), part, f"cutoff={cutoff}", f"spills={spills}"]
     return results(con, key(con, parts, tables), compile_query)
