@@ -257,17 +257,9 @@ def _join_events(
         if plan.aggregates:
             per_lead.append(weighted.group_by(LEAD).aggregate(**plan.aggregates))
         per_lead.extend(plan.subplans)
-        for i, sub in enumerate(per_lead):
+        for sub in per_lead:
+            table = table.left_join(sub, LEAD).drop(f"{LEAD}_right")
             read |= {c for c in sub.columns if c != LEAD}
-            aggregates = [sub[c] for c in sub.columns if c != LEAD]
-            if i == 0 and dialect == "duckdb":
-                # DuckDB builds its hash table on the join's right side (the sides are
-                # kept as written): with the leads there, the rest of the query runs
-                # on as many threads as the per-lead table has partitions, where the
-                # leads' scan (one row group for up to ~120k leads) would run it on one.
-                table = sub.right_join(table, sub[LEAD] == table[LEAD]).select(table, *aggregates)
-            else:
-                table = table.left_join(sub, LEAD).drop(f"{LEAD}_right")
     else:
         plan = _empty_plan(model)
     created = table.created_at if "created_at" in table.columns else None
