@@ -22,7 +22,7 @@ from leadscore.engine.values import (
     literal_number,
     literal_text,
 )
-from leadscore.model.conditions import Condition, Tests
+from leadscore.model.conditions import EQUALITY_OPS, Condition, Tests
 
 Fields = Callable[[str], Reading]
 TestFn = Callable[[str, str, Any], ir.BooleanValue]
@@ -106,7 +106,6 @@ def _any(parts: Iterable[ir.BooleanValue]) -> ir.BooleanValue:
 def _operator(reading: Reading, op: str, value: Any) -> ir.BooleanValue:
     if op == "exists":
         return reading.present() if value else ~reading.present()
-    present = reading.present()
     if reading.column is None or reading.dtype.is_null():
         return ibis.literal(False)
     if op in ("eq", "in"):
@@ -121,7 +120,10 @@ def _operator(reading: Reading, op: str, value: Any) -> ir.BooleanValue:
         match = _numeric(reading, op, value)
     else:  # pragma: no cover - the model schema admits no other operator
         raise ValueError(f"unknown operator {op!r}")
-    return (present & match).fill_null(False)
+    # A missing cell's readings are all null, and so is a test of them (read as
+    # false), except a test against no value at all (``in: []``).
+    strict = reading.null_when_missing and (op not in EQUALITY_OPS or value != [])
+    return (match if strict else reading.present() & match).fill_null(False)
 
 
 def _numeric(reading: Reading, op: str, value: Any) -> ir.BooleanValue:

@@ -28,9 +28,12 @@ from collections.abc import Iterator
 from typing import Any
 
 import ibis
+import ibis.expr.operations as ops
 import ibis.expr.types as ir
 import sqlglot.expressions as sge
 from ibis.backends.sql.compilers import DuckDBCompiler, PostgresCompiler, PySparkCompiler
+
+from leadscore.engine import shorthand
 
 _KEPT = "kept_"
 _STREAMED = "streamed_"
@@ -114,7 +117,12 @@ class _Marking(_Unfused):
 
 
 class MarkingDuckDBCompiler(_Marking, DuckDBCompiler):  # type: ignore[misc]
-    """DuckDB's compiler, keeping or streaming the named CTEs."""
+    """DuckDB's compiler, keeping or streaming the named CTEs, with short column lists
+    (:mod:`leadscore.engine.shorthand`)."""
+
+    def to_sqlglot(self, expr: ir.Expr, **kwargs: Any) -> sge.Expression:
+        tables = {t.name: t.schema.names for t in expr.op().find(ops.PhysicalTable)}
+        return shorthand.abbreviate(super().to_sqlglot(expr, **kwargs), tables)
 
 
 class MarkingPostgresCompiler(_Marking, PostgresCompiler):  # type: ignore[misc]

@@ -33,7 +33,7 @@ _INTEGRAL_TEXT_LIMIT = 1e15  # below this an integral double prints exactly as a
 
 
 _EDGE_SPACE = "^[ \t\r\n]+|[ \t\r\n]+$"  # a pattern every engine reads alike
-_TRIM, _TEXT = "_trim:", "_text:"  # the columns with_texts adds
+_TEXT = "_text:"  # the columns with_texts adds
 
 
 def double(value: float) -> ir.FloatingValue:
@@ -114,7 +114,7 @@ class Reading:
 
     column: ir.Column | None  # None: the field does not exist
     name: str
-    trimmed_column: ir.StringValue | None = None  # computed once already (with_texts)
+    # The text computed once already (with_texts): null exactly when the cell is missing.
     text_column: ir.StringValue | None = None
 
     @property
@@ -125,10 +125,13 @@ class Reading:
     def identifier(self) -> bool:
         return self.name in IDENTIFIER_COLUMNS
 
+    @property
+    def null_when_missing(self) -> bool:
+        """Is every reading of a missing cell null (so a test needs no presence check)?"""
+        return self.text_column is not None
+
     def trimmed(self) -> ir.StringValue:
         assert self.column is not None
-        if self.trimmed_column is not None:
-            return self.trimmed_column
         return trim(self.column.cast("string"))
 
     def present(self) -> ir.BooleanValue:
@@ -136,6 +139,8 @@ class Reading:
         col, kind = self.column, self.dtype
         if col is None or kind.is_null():
             return ibis.literal(False)
+        if self.text_column is not None:
+            return self.text_column.notnull()
         if kind.is_string():
             text = self.trimmed()
             return text.notnull() & (text != "")
@@ -170,25 +175,27 @@ class Reading:
         if kind.is_numeric():
             result: ir.FloatingValue = col.cast("float64")
             return result
-        text = self.trimmed()
+        # The pattern reads digits and an exponent letter in either case alike.
+        text = self.text_column if self.text_column is not None else self.trimmed()
         return text.re_search(NUMBER_PATTERN).ifelse(text.try_cast("float64"), ibis.null())
 
 
 def with_texts(
     table: ir.Table, names: Iterable[str]
 ) -> tuple[ir.Table, Callable[[str], Reading], tuple[str, ...]]:
-    """Compute the trimmed and the lower-cased text of each text column in ``names`` once.
+    """Compute the text of each text column in ``names`` once: trimmed, lower-cased,
+    and null when blank, so that it is null exactly when the cell is missing.
 
     Conditions test a column many times (a title against twenty keywords); each
-    test then reads two columns instead of repeating the trim and lower-case, which
-    keeps the SQL short. Returns the table with the added columns, the readings of
-    its columns (:func:`readings`) and the added names.
+    test then reads one column instead of repeating the trim and lower-case, and
+    needs no presence check of its own (a test of a null is null, read as false),
+    which keeps the SQL short. Returns the table with the added columns, the
+    readings of its columns (:func:`readings`) and the added names.
     """
     texts = [n for n in sorted(set(names)) if n in table.columns and table[n].type().is_string()]
-    trimmed = {f"{_TRIM}{n}": trim(table[n]) for n in texts}
-    table = table.mutate(**trimmed)
-    table = table.mutate(**{f"{_TEXT}{n}": table[f"{_TRIM}{n}"].lower() for n in texts})
-    return table, readings(table), (*trimmed, *(f"{_TEXT}{n}" for n in texts))
+    added = {f"{_TEXT}{n}": trim(table[n]).lower().nullif("") for n in texts}
+    table = table.mutate(**added)
+    return table, readings(table), tuple(added)
 
 
 def readings(table: ir.Table) -> Callable[[str], Reading]:
@@ -197,9 +204,9 @@ def readings(table: ir.Table) -> Callable[[str], Reading]:
     def reading(name: str) -> Reading:
         if name not in table.columns:
             return Reading(None, name)
-        trimmed, text = f"{_TRIM}{name}", f"{_TEXT}{name}"
-        if trimmed not in table.columns:
+        text = f"{_TEXT}{name}"
+        if text not in table.columns:
             return Reading(table[name], name)
-        return Reading(table[name], name, table[trimmed], table[text])
+        return Reading(table[name], name, table[text])
 
     return reading
