@@ -83,7 +83,8 @@ class Compiled:
 
     def results(self) -> ir.Table:
         """The score columns users get (SPEC §4 ``score``)."""
-        return self.table.select(*self.result_columns, *self.state_columns)
+        # From the full table: through ``table``, the SQL would list its columns too.
+        return self.with_leads.select(*self.result_columns, *self.state_columns)
 
 
 Part = Literal["results", "explained", "leads"]
@@ -257,9 +258,14 @@ def _join_events(
         if plan.aggregates:
             per_lead.append(weighted.group_by(LEAD).aggregate(**plan.aggregates))
         per_lead.extend(plan.subplans)
+        # One chain of joins and one projection: a step per join would list every
+        # column again (and give the engine's planner a level more to go through).
+        joined, columns = table, [table[c] for c in table.columns]
         for sub in per_lead:
-            table = table.left_join(sub, LEAD).drop(f"{LEAD}_right")
+            joined = joined.left_join(sub, table[LEAD] == sub[LEAD])
+            columns += [sub[c] for c in sub.columns if c != LEAD]
             read |= {c for c in sub.columns if c != LEAD}
+        table = joined.select(*columns) if per_lead else table
     else:
         plan = _empty_plan(model)
     created = table.created_at if "created_at" in table.columns else None
