@@ -42,6 +42,13 @@ CASES = [
         'SELECT "q".*, "v"."a" AS "a_right", "v"."e" '
         'FROM (SELECT "s".* FROM "t" AS "s") AS "q" LEFT JOIN "u" AS "v" ON "q"."a" = "v"."a"',
     ),
+    # a union's columns are its first part's
+    (
+        'SELECT "q"."a", "q"."e", 1 AS "one" FROM (SELECT "v"."a", "v"."e" FROM "u" AS "v" '
+        'UNION ALL SELECT "s"."a", "s"."a" FROM "t" AS "s") AS "q"',
+        'SELECT "q".*, 1 AS "one" FROM (SELECT "v".* FROM "u" AS "v" '
+        'UNION ALL SELECT "s"."a", "s"."a" FROM "t" AS "s") AS "q"',
+    ),
     # a CTE's columns, read through its name
     (
         'WITH "w" AS (SELECT "s"."d", "s"."a" FROM "t" AS "s") '

@@ -213,28 +213,31 @@ def prepare_events(
         events = first_copies(events, ids)
     days, types = relevant_events(model)
     events = _with_types(events, source, types)
-    events = events.mutate(**{LEAD: key(events.lead_id)})
+    # Few steps: each is a level of the SQL that the engine binds and plans.
+    if owners is not None or isinstance(as_of, ir.Table):
+        events = events.mutate(**{LEAD: key(events.lead_id)})
     if owners is not None:
         events = events.left_join(owners, events[LEAD] == owners.owner_from)
         events = events.mutate(**{LEAD: events.owner_to.fill_null(events[LEAD])})
         events = events.drop("owner_from", "owner_to")
+    keys = {} if LEAD in events.columns else {LEAD: key(events.lead_id)}
     if isinstance(as_of, datetime):
         T: ir.TimestampValue = ibis.literal(as_of, type="timestamp")
-        events = events.filter(events.timestamp <= T)
+        seen = [events.timestamp <= T]
         if days is not None:
             oldest = as_of - timedelta(microseconds=micros(days))  # exact: age < days
-            events = events.filter(events.timestamp > ibis.literal(oldest, type="timestamp"))
+            seen.append(events.timestamp > ibis.literal(oldest, type="timestamp"))
+        events = events.filter(*seen)
+        return events.mutate(**keys, age_us=T.delta(events.timestamp, unit="microsecond"))
+    if isinstance(as_of, ir.Table):
+        events = events.join(as_of, LEAD)
+        T = events[INSTANT]
     else:
-        if isinstance(as_of, ir.Table):
-            events = events.join(as_of, LEAD)
-            T = events[INSTANT]
-        else:
-            T = as_of
-        events = events.filter(events.timestamp <= T)
-    events = events.mutate(age_us=T.delta(events.timestamp, unit="microsecond"))
-    if days is not None and not isinstance(as_of, datetime):
-        events = events.filter(events.age_us < micros(days))
-    return events
+        T = as_of
+    age = T.delta(events.timestamp, unit="microsecond")
+    seen = [events.timestamp <= T, *([age < micros(days)] if days is not None else [])]
+    events = events.filter(*seen)
+    return events.mutate(**keys, age_us=T.delta(events.timestamp, unit="microsecond"))
 
 
 def _with_types(events: ir.Table, source: ir.Table, types: tuple[str, ...] | None) -> ir.Table:
@@ -250,7 +253,8 @@ def _with_types(events: ir.Table, source: ir.Table, types: tuple[str, ...] | Non
         names = names.filter(names.etype.isin(types))
     names = sharing.kept(names, "event_types")
     how = "left" if types is None else "inner"
-    return events.join(names, events.type == names._type, how=how).drop("_type")
+    joined = events.join(names, events.type == names._type, how=how)
+    return joined.select(*[events[c] for c in events.columns], names.etype)
 
 
 def event_fields(events: ir.Table) -> Callable[[str], Reading]:
@@ -340,6 +344,7 @@ def _text_tests(
             columns[key] = f"_t{len(columns)}"
             by_field.setdefault(name, []).append((name, op, value))
     missing: dict[str, bool] = {}
+    joined, selected = events, [events[c] for c in events.columns]
     for index, (name, field_tests) in enumerate(by_field.items()):
         key_column = f"_k{index}"
         values = source.select(**{key_column: source[name]})
@@ -355,13 +360,14 @@ def _text_tests(
             missing[column] = op == "exists" and value is False
         dimension = texts.select(key_column, **computed)
         dimension = sharing.kept(dimension, f"{name}_tests")
+        # One chain of joins and one projection (each step would be a level of SQL).
         if null_safe:
-            same = events[name].identical_to(dimension[key_column])
-            events = events.left_join(dimension, same).drop(key_column)
-            continue
-        events = events.left_join(dimension, events[name] == dimension[key_column]).drop(key_column)
-        events = events.mutate(**{c: events[c].fill_null(missing[c]) for c in computed})
-    events = sharing.fenced(events, "tested_events")
+            joined = joined.left_join(dimension, events[name].identical_to(dimension[key_column]))
+            selected += [dimension[c] for c in computed]
+        else:
+            joined = joined.left_join(dimension, events[name] == dimension[key_column])
+            selected += [dimension[c].fill_null(missing[c]).name(c) for c in computed]
+    events = sharing.fenced(joined.select(*selected) if by_field else events, "tested_events")
 
     def test(name: str, op: str, value: Any) -> ir.BooleanValue:
         column = columns.get((name, op, repr(value)))

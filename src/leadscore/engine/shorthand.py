@@ -9,7 +9,7 @@ start-up costs beyond a hand-written query's.
 :func:`abbreviate` rewrites each run of columns passed through unchanged from one
 source, in that source's order, as ``"t".*`` or ``"t".* EXCLUDE (...)``: the same
 columns, in the same order, under the same names. A source whose columns it cannot
-tell (a table it was not told about, a set operation) keeps its list.
+tell (a table it was not told about) keeps its list.
 """
 
 from __future__ import annotations
@@ -47,6 +47,8 @@ def abbreviate(query: sge.Expression, tables: Mapping[str, Sequence[str]]) -> sg
         return [(item.alias_or_name, columns_of(item)) for item in items]
 
     def select_columns(select: sge.Expression) -> Columns:
+        if isinstance(select, sge.SetOperation):  # named by its first part
+            return select_columns(select.this)
         if not isinstance(select, sge.Select):
             return None
         key = id(select)
