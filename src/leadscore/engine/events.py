@@ -559,4 +559,5 @@ def _capped(
     if rule.max_points is None:
         return value
     cap = float(rule.max_points)
-    return lambda t: value(t).clip(lower=-cap, upper=cap)
+    # Not clip(): it guards against a null input by repeating the value seven times.
+    return lambda t: ibis.greatest(-cap, ibis.least(cap, value(t)))
