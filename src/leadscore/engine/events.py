@@ -227,15 +227,15 @@ def prepare_events(
         if days is not None:
             oldest = as_of - timedelta(microseconds=micros(days))  # exact: age < days
             seen.append(events.timestamp > ibis.literal(oldest, type="timestamp"))
-        events = events.filter(*seen)
-        return events.mutate(**keys, age_us=T.delta(events.timestamp, unit="microsecond"))
-    if isinstance(as_of, ir.Table):
-        events = events.join(as_of, LEAD)
-        T = events[INSTANT]
     else:
-        T = as_of
-    age = T.delta(events.timestamp, unit="microsecond")
-    seen = [events.timestamp <= T, *([age < micros(days)] if days is not None else [])]
+        if isinstance(as_of, ir.Table):
+            events = events.join(as_of, LEAD)
+            T = events[INSTANT]
+        else:
+            T = as_of
+        seen = [events.timestamp <= T]
+        if days is not None:
+            seen.append(T.delta(events.timestamp, unit="microsecond") < micros(days))
     events = events.filter(*seen)
     return events.mutate(**keys, age_us=T.delta(events.timestamp, unit="microsecond"))
 

@@ -137,11 +137,10 @@ def _as_star(source: str, names: list[str], columns: Columns) -> sge.Expression 
     """``"source".* EXCLUDE (...)`` giving exactly ``names``, when shorter; else None."""
     if columns is None or len(names) < 2 or len({c.lower() for c in columns}) != len(columns):
         return None
-    if not set(names) <= set(columns):
-        return None
-    if [c for c in columns if c in set(names)] != names:  # not in the source's order
-        return None
-    excluded = [c for c in columns if c not in set(names)]
+    wanted = set(names)
+    if not wanted <= set(columns) or [c for c in columns if c in wanted] != names:
+        return None  # a column the source lacks, or not in the source's order
+    excluded = [c for c in columns if c not in wanted]
     if len(excluded) >= len(names):
         return None
     options = {"except_": [sge.to_identifier(c, quoted=True) for c in excluded]}
