@@ -45,7 +45,7 @@ from rich.console import Console
 from compare import compare
 from measure import CommandFailed, Run, best
 from measure import measure as measure_quietly
-from report import render
+from report import REPETITIONS, render
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = Path(__file__).resolve().parent
@@ -59,7 +59,6 @@ SERVER_ENGINES = ("postgres", "spark")
 SERVER_SIZES = ("small", "medium")
 EVENTS_PER_LEAD = 50
 SEED = 1
-REPETITIONS = {"small": 2, "medium": 2, "large": 1}
 SERVER_REPETITIONS = 1  # PostgreSQL and Spark: one run each (loading, JVM start)
 LIMITED_SIZE, LIMIT = "large", "2GB"
 PG_URL = os.environ.get("LEADSCORE_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
