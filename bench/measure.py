@@ -128,7 +128,8 @@ def measure(argv: list[str], what: str, output: Path, env: dict[str, str] | None
 
 def best(runs: list[Run]) -> Run:
     """Best time over the repetitions, the lowest peak RSS (same rule for every side),
-    and the setup of the first (later ones may reuse what it loaded)."""
+    and the setup of the first when a later one may reuse what it loaded (setup 0),
+    else the best run's own (DuckDB connects anew each run: its connect + query)."""
     top = min(runs, key=lambda r: r.seconds)
     return Run(
         top.what,
@@ -136,6 +137,6 @@ def best(runs: list[Run]) -> Run:
         min(r.wall for r in runs),
         min(r.peak for r in runs),
         top.output,
-        setup=runs[0].setup,
+        setup=top.setup if all(r.setup for r in runs) else runs[0].setup,
         server_peak=min(r.server_peak for r in runs),
     )
