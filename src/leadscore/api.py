@@ -12,7 +12,7 @@ import ibis.expr.types as ir
 import pyarrow as pa
 
 from leadscore import quality
-from leadscore.engine import Engine, Source, kept_runs, query_cache
+from leadscore.engine import Engine, Source, kept_runs, query_cache, state
 from leadscore.engine.backends import connect_engine, release
 from leadscore.engine.compiler import (
     PARTS,
@@ -20,8 +20,10 @@ from leadscore.engine.compiler import (
     Part,
     compile_model,
     interest_column,
+    key_function,
     rule_column,
 )
+from leadscore.engine.events import EventPlan
 from leadscore.engine.inputs import Inputs, describe, load_inputs
 from leadscore.engine.io import (
     LEAD_REQUIRED,
@@ -50,24 +52,62 @@ class Session:
     as_of: datetime
     cutoff: str | None = None
     spills: bool = False  # the engine's memory is limited (memory_limit)
+    # Called with the output once written: keeps the run's state (keep_state, since)
+    written: Callable[[Path], None] | None = None
 
     def results(
         self,
         explain: bool = False,
         since: Source | None = None,
         new_events: Source | None = None,
+        keep_state: bool = False,
     ) -> tuple[ir.Table, RescorePlan | None]:
-        """The results of a full run; with ``since``, re-using that earlier output."""
+        """The results of a full run; with ``since``, re-using that earlier output.
+
+        ``keep_state``: a full run keeps its per-lead aggregates for a later ``since``
+        run told the new events (:mod:`leadscore.engine.state`), where it can.
+        """
         if since is not None:
             inputs = self.inputs
             done = rescore(
                 self.con, self.model, inputs, self.as_of, since, explain, new_events, self.spills
             )
+            self.written = done.written
             return done.table, done.plan
         part: Part = "explained" if explain else "results"
+        if keep_state and self.keeps_state():
+            return self._stated(part), None
         if self.con.name == "duckdb":
             return self._kept(part), None
         return PARTS[part](self.compiled()), None
+
+    def keeps_state(self) -> bool:
+        """Whether this run can keep its state (:func:`leadscore.engine.state.keeps`)."""
+        events = self.inputs.events
+        return (
+            events is not None
+            and self.cutoff is None
+            and state.keeps(self.con, self.model, self.spills)
+        )
+
+    def _stated(self, part: Part) -> ir.Table:
+        """A full run's results from the per-lead aggregates it keeps first."""
+        inputs, model = self.inputs, self.model
+        assert inputs.events is not None
+        key = key_function(inputs.leads, inputs.events)
+        shape = state.layout(model, inputs.leads, inputs.events)
+        kept = state.keep(self.con, model, inputs.events, self.as_of, key, shape)
+        leads, _ = state.views(self.con, kept)
+        kept_runs.unreplayable()  # its SQL reads the kept file
+
+        def aggregated(plan: EventPlan, weighted: ir.Table) -> list[ir.Table]:
+            return state.finals(plan, leads)
+
+        compiled = compile_model(
+            model, inputs.leads, inputs.events, self.as_of, None, "duckdb", aggregated=aggregated
+        )
+        self.written = lambda output: state.link(output, kept) if output.is_file() else None
+        return PARTS[part](compiled)
 
     def scored_leads(self) -> ir.Table:
         """Every lead column beside the results: the lists people read (top, accounts)."""
@@ -223,6 +263,7 @@ def write_scores(
     since: Source | None = None,
     new_events: Source | None = None,
     planned: Callable[[RescorePlan], None] | None = None,
+    keep_state: bool = False,
 ) -> Path:
     """The full run of :func:`leadscore.score_file`, kept under ``run_key`` when it can
     be replayed (:mod:`leadscore.engine.kept_runs`)."""
@@ -239,10 +280,12 @@ def write_scores(
             db=db,
         )
         with opened as session:
-            results, plan = session.results(explain, since, new_events)
+            results, plan = session.results(explain, since, new_events, keep_state)
             if plan is not None and planned is not None:
                 planned(plan)
             path = write_table(session.con, results, out, progress)
+            if session.written is not None:
+                session.written(path)
     kept_runs.keep(record, run_key)
     return path
 

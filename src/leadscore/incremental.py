@@ -29,18 +29,21 @@ leads hold, for the de-duplication).
 from __future__ import annotations
 
 import functools
+import logging
 import operator
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
+import duckdb
 import ibis
 import ibis.expr.types as ir
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from leadscore.engine import Source, query_cache, sharing
+from leadscore.engine import Source, query_cache, sharing, state
 from leadscore.engine.backends import materialize, upload
 from leadscore.engine.compiler import (
     PARTS,
@@ -52,10 +55,12 @@ from leadscore.engine.compiler import (
 )
 from leadscore.engine.events import (
     LEAD,
+    EventPlan,
     crossed_leads,
     id_copies,
     keyed_ids,
     micros,
+    plan_events,
     prepare_events,
 )
 from leadscore.engine.fingerprints import (
@@ -69,14 +74,17 @@ from leadscore.engine.fingerprints import (
     previous_shares,
     with_shares,
 )
-from leadscore.engine.inputs import Inputs, describe, stage
-from leadscore.engine.io import fetch, fetch_value
+from leadscore.engine.inputs import Inputs, describe, expose_properties, stage
+from leadscore.engine.io import EVENT_REQUIRED, fetch, fetch_value
 from leadscore.errors import ErrorCode, LeadscoreError
 from leadscore.model import Model
+
+log = logging.getLogger("leadscore")
 
 REASONS = ("new", "changed", "time", "shared", "duplicates")
 COPIES = "copies"  # keys of unknown leads whose events share an id with a lead's
 PROBE = "probe"  # told the new events: other leads may hold copies of the lead's ids
+READS = "reads"  # told the new events: a new event's id is another event's too
 
 
 @dataclass(frozen=True)
@@ -88,12 +96,16 @@ class RescorePlan:
     reasons: dict[str, int] = field(default_factory=dict)
     previous_as_of: datetime | None = None
     full: str | None = None  # why every lead is scored again, when it is
+    merged: int = 0  # re-scored from their kept aggregates and new events (keep_state)
 
     def __str__(self) -> str:
         if self.full is not None:
             return f"Scoring all {self.leads:,} leads: {self.full}."
         why = ", ".join(f"{n:,} {r}" for r, n in self.reasons.items() if n)
-        return f"Re-scored {self.rescored:,} of {self.leads:,} leads ({why or 'none changed'})."
+        kept = f"; {self.merged:,} from kept aggregates" if self.merged else ""
+        return (
+            f"Re-scored {self.rescored:,} of {self.leads:,} leads ({why or 'none changed'}{kept})."
+        )
 
 
 @dataclass(frozen=True)
@@ -102,6 +114,8 @@ class Rescored:
 
     table: ir.Table  # every lead: re-scored rows and carried-over ones
     plan: RescorePlan
+    # Keeps the state of the output once it is written (:mod:`leadscore.engine.state`)
+    written: Callable[[Any], None] | None = None
 
 
 def rescore(
@@ -147,18 +161,55 @@ def rescore(
             "the model decays (half_life_days) and T moved, so every lead with an event "
             "in the window changes"
         )
+    kept = None
     if new_events is not None and inputs.events is not None:
         fresh = _new_events(con, new_events, inputs.events)
         instants = (as_of, previous_as_of)
         keys = _to_rescore_appended(con, model, inputs, instants, prev, fresh)
+        kept = _kept_state(con, model, inputs, as_of, previous, new_events, spills)
     else:
         keys = _to_rescore(con, model, inputs, as_of, previous_as_of, prev)
     counts = dict.fromkeys([*REASONS, COPIES], 0)
     for reason in keys.column("reason").to_pylist():
         counts[str(reason)] += 1
     del counts[COPIES]
-    plan = RescorePlan(total, sum(counts.values()), counts, previous_as_of)
-    chosen = upload(con, pa.RecordBatchReader.from_batches(keys.schema, keys.to_batches()), "keys")
+    merging: Any = None
+    if kept is not None:  # whose new event holds another event's id: scored from events
+        reads = keys.column(READS).to_pylist() if READS in keys.column_names else []
+        merging = pa.array([not r for r in reads] or [True] * keys.num_rows, pa.bool_())
+    merged = 0 if merging is None else merging.to_pylist().count(True)
+    plan = RescorePlan(total, sum(counts.values()), counts, previous_as_of, merged=merged)
+    chosen = _uploaded(con, keys)
+    key = key_function(inputs.leads, inputs.events)
+    written = None
+    if kept is None:
+        fresh, _ = _rescored(con, model, inputs, chosen, keys, as_of, explain, spills)
+    else:
+        assert merging is not None
+        fresh, written = _rescored_from_state(
+            con, model, inputs, keys, merging, kept, as_of, explain
+        )
+    schema = fresh.schema()
+    carried = prev.mutate(_key=key(prev.lead_id.try_cast(inputs.leads.lead_id.type())))
+    carried = carried.anti_join(chosen, carried._key == chosen[LEAD])
+    current = inputs.leads.select(_lead=key(inputs.leads.lead_id))
+    carried = carried.semi_join(current, carried._key == current._lead)
+    carried = carried.select(
+        **{name: _previous_value(carried, name, schema[name], as_of) for name in fresh.columns}
+    )
+    return Rescored(fresh.union(carried), plan, written)
+
+
+def _uploaded(con: Any, keys: pa.Table) -> ir.Table:
+    return upload(con, pa.RecordBatchReader.from_batches(keys.schema, keys.to_batches()), "keys")
+
+
+def _rescored(
+    con: Any, model: Model, inputs: Inputs, chosen: ir.Table, keys: pa.Table, as_of: datetime,
+    explain: bool, spills: bool, part: str = "",
+) -> tuple[ir.Table, ir.Table | None]:  # fmt: skip
+    """The results of the ``chosen`` leads (``keys``), scored from their events; and
+    those events (``part`` names the views of several such scorings)."""
     key = key_function(inputs.leads, inputs.events)
     # The chosen leads' rows and events are read several times by the query: once here.
     leads = inputs.leads.semi_join(chosen, key(inputs.leads.lead_id) == chosen[LEAD])
@@ -166,18 +217,121 @@ def rescore(
     probe = PROBE in keys.column_names and bool(pc.any(keys.column(PROBE)).as_py())
     events = _chosen_events(con, inputs, chosen, probe)
     if con.name == "duckdb":  # the same query every run of a model: its SQL is kept
-        leads = _named(con, leads, "leadscore_rescored_leads")
-        events = None if events is None else _named(con, events, "leadscore_rescored_events")
-    fresh = _scored(con, model, leads, events, as_of, explain, spills)
-    schema = fresh.schema()
-    kept = prev.mutate(_key=key(prev.lead_id.try_cast(inputs.leads.lead_id.type())))
-    kept = kept.anti_join(chosen, kept._key == chosen[LEAD])
-    current = inputs.leads.select(_lead=key(inputs.leads.lead_id))
-    kept = kept.semi_join(current, kept._key == current._lead)
-    carried = kept.select(
-        **{name: _previous_value(kept, name, schema[name], as_of) for name in fresh.columns}
-    )
-    return Rescored(fresh.union(carried), plan)
+        leads = _named(con, leads, f"leadscore_rescored_leads{part}")
+        if events is not None:
+            events = _named(con, events, f"leadscore_rescored_events{part}")
+    return _scored(con, model, leads, events, as_of, explain, spills), events
+
+
+def _kept_state(
+    con: Any, model: Model, inputs: Inputs, as_of: datetime, previous: Source,
+    new_events: Source, spills: bool,
+) -> tuple[state.State, ir.Table] | None:  # fmt: skip
+    """The kept aggregates of ``previous`` usable here (attached), and the new events
+    read like the events; None when there are none (:mod:`leadscore.engine.state`)."""
+    assert inputs.events is not None
+    if not state.keeps(con, model, spills):
+        return None
+    found = state.find(previous, state.layout(model, inputs.leads, inputs.events), as_of)
+    if found is None:
+        return None
+    where = describe(new_events, "new events")
+    table = stage(con, new_events, "new_events_read", where, EVENT_REQUIRED, ["timestamp"])
+    table = expose_properties(table, model.event_properties(), con.name)
+    if table.schema() != inputs.events.schema():  # read otherwise: merge nothing
+        log.debug("state not used: %s has other columns or types than the events", where)
+        return None
+    try:
+        state.attach(con, found.path)
+    except duckdb.Error as exc:  # another run holds it, or it is damaged: only time lost
+        log.debug("state not used: %s", exc)
+        return None
+    return found, table
+
+
+def _rescored_from_state(
+    con: Any, model: Model, inputs: Inputs, keys: pa.Table, merges: Any,
+    kept: tuple[state.State, ir.Table], as_of: datetime, explain: bool,
+) -> tuple[ir.Table, Callable[[Any], None]]:  # fmt: skip
+    """The results of the leads of ``keys``: where ``merges``, their kept aggregates
+    merged with their new events', else scored from their events; and what keeps the
+    new version of the state once the output is written."""
+    found, new_events = kept
+    events = inputs.events
+    assert events is not None
+    key = key_function(inputs.leads, events)
+    merging, reading = keys.filter(merges), keys.filter(pc.invert(merges))
+    part: Part = "explained" if explain else "results"
+    versions: list[tuple[ir.Table, list[ir.Table]]] = []
+
+    chosen = _uploaded(con, merging)
+    query_cache.set_instant(con, as_of)
+
+    def once(table: ir.Table, name: str) -> ir.Table:
+        """``table`` computed into a temporary table, read by the stable view ``name``
+        (so that the SQL reading it is the same each run, and kept)."""
+        return _named(con, materialize(con, table, name), f"leadscore_{name}")
+
+    leads = once(inputs.leads.semi_join(chosen, key(inputs.leads.lead_id) == chosen[LEAD]), "leads")
+    mine = once(new_events.semi_join(chosen, key(new_events.lead_id) == chosen[LEAD]), "new_events")
+    kept_leads, kept_values = state.views(con, found)
+    old_leads = once(kept_leads.semi_join(chosen, LEAD), "kept_leads")
+
+    @functools.cache
+    def planned() -> tuple[EventPlan, ir.Table]:  # compiled only when the SQL is not kept
+        prepared = prepare_events(mine, query_cache.instant(), key, model)
+        weighted, plan = plan_events(model, prepared, mine, "duckdb")
+        return plan, weighted
+
+    def cached(name: str, read: list[ir.Table], build: Callable[[], ir.Table]) -> ir.Table:
+        kept_key = query_cache.key(con, [repr(model), name], read)
+        return once(query_cache.results(con, kept_key, build), name)
+
+    def new_part(i: int) -> ir.Table:
+        return planned()[0].values[i].table
+
+    new_values = [
+        cached(f"new_values_{i}", [mine], functools.partial(new_part, i))
+        for i in range(len(kept_values))
+    ]
+    # Only the leads with new (lead, value) rows have theirs read and merged.
+    old_values = [
+        once(v.semi_join(new, LEAD), f"kept_values_{i}")
+        for i, (v, new) in enumerate(zip(kept_values, new_values, strict=True))
+    ]
+
+    def merged_part(i: int) -> ir.Table:
+        plan, weighted = planned()
+        merged_leads, merged_values = state.merged(
+            plan, weighted, model, old_leads, old_values, new_values
+        )
+        return [merged_leads, *merged_values][i]
+
+    read = [mine, old_leads, *old_values, *new_values]
+    merged_leads = cached("merged_leads", read, functools.partial(merged_part, 0))
+    merged_values = [
+        cached(f"merged_values_{i}", read, functools.partial(merged_part, i + 1))
+        for i in range(len(kept_values))
+    ]
+    versions.append((merged_leads, merged_values))
+    fresh = query_cache.scoring(con, model, leads, mine, part, aggregated=merged_leads)
+    if reading.num_rows:
+        read_keys = _uploaded(con, reading)
+        scored, read_events = _rescored(
+            con, model, inputs, read_keys, reading, as_of, explain, False, "_read"
+        )
+        fresh = fresh.union(scored.cast(fresh.schema()))
+        if read_events is not None:
+            plan, own_leads, own_values = state.kept_tables(model, read_events, as_of, key)
+            own_values = [v.semi_join(read_keys, LEAD) for v in own_values]
+            own_leads = state.with_totals(plan, own_leads.semi_join(read_keys, LEAD), own_values)
+            versions.append((own_leads, own_values))
+
+    def written(output: Any) -> None:
+        if isinstance(output, Path) and output.is_file():
+            state.link(output, state.add_version(con, found, versions))
+
+    return fresh, written
 
 
 def _scored(
@@ -297,7 +451,7 @@ def _chosen(
                 table.reason, table._g.notnull().ifelse("duplicates", ibis.null("string"))
             )
         )
-    probed = [PROBE] if PROBE in table.columns else []
+    probed = [c for c in (PROBE, READS) if c in table.columns]
     chosen = table.filter(table.reason.notnull()).select(LEAD, "reason", *probed)
     if shared is not None:  # copies held by unknown leads take part in de-duplication
         others = shared.anti_join(leads, shared._shared == key(leads.lead_id))
@@ -337,13 +491,17 @@ def _to_rescore_appended(
     key = key_function(leads, events)
     table = leads.mutate(**{LEAD: key(leads.lead_id)})
     touched = fresh.select(_touched=key(fresh.lead_id))
-    shared = None
+    shared = collided = None
     if "event_id" in fresh.columns:  # a new copy can take an event from its holder
         ids = keyed_ids(fresh).select("_eid").distinct()
         holders = keyed_ids(events).semi_join(ids, "_eid")
         holders = sharing.kept(holders.select("_eid", _lead=key(holders.lead_id)), "holders")
         touched = touched.union(holders.select(_touched=holders._lead))
         shared = crossed_leads(holders)
+        # Kept aggregates cannot lose an event to de-duplication: such leads are read.
+        counted = holders.group_by("_eid").aggregate(_n=holders.count())
+        repeated = holders.semi_join(counted.filter(counted._n > 1), "_eid")
+        collided = repeated.select(_collided=repeated._lead).distinct()
     touched = touched.distinct()
     timed = _instant_tests(model, as_of, previous_as_of, raw=True)
     if timed:  # a superset of the crossings (of every event, seen or not), still exact
@@ -359,6 +517,8 @@ def _to_rescore_appended(
     table = table.left_join(before, table[LEAD] == before._pk)
     if shared is not None:
         table = table.left_join(shared, table[LEAD] == shared._shared)
+    if collided is not None:
+        table = table.left_join(collided, table[LEAD] == collided._collided)
     times = _created_tests(model, table, as_of, previous_as_of)
     times += [table._crossed.notnull()] if timed else []
     time_moved = functools.reduce(operator.or_, [ibis.literal(False), *times])
@@ -375,7 +535,8 @@ def _to_rescore_appended(
     probe = table._pk.isnull() | fields_changed | table._pshares.fill_null(True)
     if shared is not None:
         probe = probe | table._shared.notnull()
-    table = table.mutate(reason=reason, **{PROBE: probe})
+    reads = table._collided.notnull() if collided is not None else ibis.literal(False)
+    table = table.mutate(reason=reason, **{PROBE: probe, READS: reads})
     return _chosen(con, model, leads, key, table, None)
 
 

@@ -37,6 +37,7 @@ def score_file(
     since: Source | None = None,
     new_events: Source | None = None,
     planned: Callable[[RescorePlan], None] | None = None,
+    keep_state: bool = False,
 ) -> Path:
     """Score every lead and write the results to ``out`` (by extension), atomically.
 
@@ -44,14 +45,18 @@ def score_file(
     ``progress`` is called with the engine's percentage done, from another thread.
     With ``since`` (an earlier output), only leads whose result can have changed
     are scored again; ``planned`` then hears how many, and why. ``new_events``: the
-    events added since (see :func:`leadscore.score`).
+    events added since (see :func:`leadscore.score`). ``keep_state``: keep the
+    per-lead aggregates of the events with the output (DuckDB), so that a later run
+    ``since`` it, told the new events, reads only those (:mod:`leadscore.engine.state`);
+    such a run keeps them in turn.
 
     Over files on DuckDB, a run like an earlier one (same model, paths and options)
     replays that run's query when the data still answers its checks the same way
     (:mod:`leadscore.engine.kept_runs`): the same results, without the compiler.
     """
     run_key = None
-    if engine == "duckdb" and db is None and (since, new_events, cutoff) == (None, None, None):
+    plain = (since, new_events, cutoff) == (None, None, None) and not keep_state
+    if engine == "duckdb" and db is None and plain:
         run_key = kept_runs.key(model, leads, events, explain=explain, memory_limit=memory_limit)
         if kept_runs.replay(run_key, out, as_of_instant(as_of), progress):
             return Path(out)
@@ -73,4 +78,5 @@ def score_file(
         since=since,
         new_events=new_events,
         planned=planned,
+        keep_state=keep_state,
     )

@@ -70,6 +70,14 @@ def score(
             "no other event changed; the other leads' events are not read in full.",
         ),
     ] = None,
+    keep_state: Annotated[
+        bool,
+        typer.Option(
+            "--keep-state",
+            help="Keep each lead's event aggregates (in the cache folder) so that a later "
+            "--since run with --new-events at the same --as-of reads only the new events.",
+        ),
+    ] = False,
 ) -> None:
     """Score every lead and write the results.
 
@@ -94,6 +102,7 @@ def score(
                 since=since,
                 new_events=new_events,
                 planned=plans.append,
+                keep_state=keep_state,
             )
         )
     for plan in plans:

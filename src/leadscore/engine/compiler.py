@@ -104,6 +104,7 @@ def compile_model(
     engine: str | None = None,
     dialect: str | None = None,
     spills: bool = False,
+    aggregated: Aggregated | None = None,
 ) -> Compiled:
     """Build the scoring query of ``model`` over ``leads`` and ``events`` as of ``as_of``.
 
@@ -116,6 +117,9 @@ def compile_model(
     ``fingerprint`` (:mod:`leadscore.engine.fingerprints`). ``dialect`` (default: the
     engine's) is the SQL dialect the query will run in, for its shortcuts; ``spills``
     says the engine's memory is limited, so the plan keeps what it can spill to disk.
+    ``aggregated`` gives the per-lead aggregates of the events instead of computing
+    them from ``events`` (kept between runs: :mod:`leadscore.engine.state`); the
+    events then only give the plan its columns, and are not read unless it reads them.
     Nothing is executed here.
     """
     key = key_function(leads, events)
@@ -124,7 +128,7 @@ def compile_model(
     instant = as_of if cutoff is None else None
     dialect = dialect or engine
     table, rule_cols, read = _join_events(
-        model, table, events, instant, key, owners, engine, dialect, spills
+        model, table, events, instant, key, owners, engine, dialect, spills, aggregated
     )
     table, lead_fields, texts = with_texts(table, sorted(model.lead_fields()))
     # The texts are computed once: PostgreSQL would repeat a trim in every test of it.
@@ -189,6 +193,9 @@ def _rule_columns(model: Model) -> tuple[str, ...]:
 
 KeyFn = Callable[[ir.Column], ir.Value]
 Contributions = Callable[[ir.Table], dict[str, ir.FloatingValue]]
+# The per-lead tables (``lead_key`` and the aggregates the plan's contributions read,
+# the digest and SHARES) of the plan over the prepared, weighted events.
+Aggregated = Callable[[EventPlan, ir.Table], list[ir.Table]]
 
 
 def owners_of(leads: ir.Table, key: KeyFn) -> ir.Table:
@@ -232,11 +239,13 @@ def _join_events(
     engine: str | None = None,
     dialect: str | None = None,
     spills: bool = False,
+    aggregated: Aggregated | None = None,
 ) -> tuple[ir.Table, Contributions, frozenset[str]]:
     """Left-join the per-lead event aggregates; return the rule-contribution builder.
 
     ``as_of`` None: each lead has its own T, in the ``INSTANT`` column of ``table``.
     With ``engine``, the aggregates include the events' digest (fingerprints).
+    ``aggregated``: see :func:`compile_model`.
     Also returns the names of the joined aggregates the contributions read.
     """
     if events is None or not ([*model.all_engagement_rules()] or model.inactivity_rules):
@@ -247,23 +256,30 @@ def _join_events(
         events = sharing.streamed(events, "events")
         instants = table.select(LEAD, INSTANT) if as_of is None else as_of
         ids = None
-        if engine is not None and "event_id" in events.columns:  # the fingerprints' bit
-            ids = id_copies(events)
+        if aggregated is None and engine is not None and "event_id" in events.columns:
+            ids = id_copies(events)  # the fingerprints' bit
             table, _ = with_shares(table, ids, key)
         prepared = prepare_events(events, instants, key, model, owners, ids)
         weighted, plan = plan_events(model, prepared, events, dialect, spills)
-        if engine is not None:
-            plan.aggregates.update(event_digest(weighted, model, engine))
         per_lead: list[ir.Table] = []
-        if plan.aggregates:
-            per_lead.append(weighted.group_by(LEAD).aggregate(**plan.aggregates))
-        per_lead.extend(plan.subplans)
+        if aggregated is not None:
+            per_lead = aggregated(plan, weighted)
+        else:
+            if engine is not None:
+                plan.aggregates.update(event_digest(weighted, model, engine))
+            if plan.aggregates:
+                per_lead.append(weighted.group_by(LEAD).aggregate(**plan.aggregates))
+            per_lead.extend(plan.subplans)
         # One chain of joins and one projection: a step per join would list every
         # column again (and give the engine's planner a level more to go through).
         joined, columns = table, [table[c] for c in table.columns]
         for sub in per_lead:
             joined = joined.left_join(sub, table[LEAD] == sub[LEAD])
-            columns += [sub[c] for c in sub.columns if c != LEAD]
+            columns += [
+                sub[c].fill_null(False).name(c) if c == SHARES else sub[c]
+                for c in sub.columns
+                if c != LEAD
+            ]
             read |= {c for c in sub.columns if c != LEAD}
         table = joined.select(*columns) if per_lead else table
     else:
@@ -276,7 +292,7 @@ def _join_events(
             cols[rule_column(rule.id)] = _inactivity(rule, plan, t, created)
         return cols
 
-    return table, contributions, frozenset(read - {EVENT_COUNT, EVENT_SUM})
+    return table, contributions, frozenset(read - {EVENT_COUNT, EVENT_SUM, SHARES})
 
 
 def _empty_plan(model: Model) -> EventPlan:

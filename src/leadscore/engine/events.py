@@ -24,7 +24,7 @@ import operator
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 
 import ibis
 import ibis.expr.types as ir
@@ -73,6 +73,38 @@ class Decay:
         return result
 
 
+Merge = Literal["add", "least", "smallest"]
+
+
+@dataclass(frozen=True)
+class Kept:
+    """An aggregate as kept between runs (:mod:`leadscore.engine.state`).
+
+    ``value`` aggregates a lead's events; two such values of disjoint sets of events
+    merge into the value of their union by ``merge``: ``add`` (sums and counts),
+    ``least`` (youngest ages), ``smallest`` (the n youngest ages, a sorted list, of
+    which the rule reads element ``nth``).
+    """
+
+    value: ir.Scalar
+    merge: Merge
+    nth: int | None = None
+
+    def final(self, kept: ir.Value) -> ir.Value:
+        """What the contributions read, from the kept value."""
+        return kept if self.nth is None else kept[self.nth]
+
+
+@dataclass(frozen=True)
+class Values:
+    """A ``distinct`` pre-aggregation, as kept between runs: ``table`` holds the
+    ``(lead, value)`` rows with the youngest age per rule (merged by ``least``);
+    ``totals`` gives the per-lead table the contributions read from such rows."""
+
+    table: ir.Table
+    totals: Callable[[ir.Table], ir.Table]
+
+
 @dataclass
 class EventPlan:
     """Aggregates to compute per lead, and how each rule's contribution reads them.
@@ -94,10 +126,21 @@ class EventPlan:
     ranked_rows: list[ir.BooleanValue] = field(default_factory=list)
     names: Iterator[int] = field(default_factory=itertools.count)
     distinct: dict[str, list[tuple[EngagementRule, ir.BooleanValue]]] = field(default_factory=dict)
+    # How the aggregates are kept between runs (:mod:`leadscore.engine.state`); only
+    # DuckDB's plan, without a memory limit, keeps every one (``keepable``).
+    kept: dict[str, Kept] = field(default_factory=dict)
+    values: list[Values] = field(default_factory=list)
+    keepable: bool = True
 
     def name(self) -> str:
         """A fresh column name for an aggregate."""
         return f"_a{next(self.names)}"
+
+    def add(self, name: str, value: ir.Scalar, merge: Merge, nth: int | None = None) -> None:
+        """Aggregate ``value`` (with ``nth``: its element ``nth``) in the main pass."""
+        kept = Kept(value, merge, nth)
+        self.aggregates[name] = kept.final(value)
+        self.kept[name] = kept
 
 
 def relevant_events(model: Model) -> tuple[float | None, tuple[str, ...] | None]:
@@ -284,6 +327,7 @@ def plan_events(
     """
     collects = dialect in ("pyspark", "spark")
     plan = EventPlan(top_n=dialect == "duckdb", spills=spills, collects=collects)
+    plan.keepable = plan.top_n and not spills
     section = model.engagement
     window = section.window_days if section else None
     if window is not None and relevant_events(model)[0] == window:
@@ -396,22 +440,22 @@ def _plan_rule(
     if single:
         # The most recent event of M (with distinct: of any value) has the largest weight.
         name = plan.name()
-        plan.aggregates[name] = events.age_us.min(where=matches)
+        plan.add(name, events.age_us.min(where=matches), "least")
         plan.contributions[rule.id] = _capped(rule, lambda t: _points_at(points, decay, t[name]))
     elif rule.distinct is not None:
         plan.distinct.setdefault(rule.distinct, []).append((rule, matches))
     elif rule.min_count is None:
         name = plan.name()
-        plan.aggregates[name] = events.weight.sum(where=matches)
+        plan.add(name, events.weight.sum(where=matches), "add")
         plan.contributions[rule.id] = _capped(rule, functools.partial(_scaled_sum, points, name))
     elif decay.half_life_days is None:
         name = plan.name()
-        plan.aggregates[name] = events.count(where=matches)
+        plan.add(name, events.count(where=matches), "add")
         plan.contributions[rule.id] = _capped(
             rule, functools.partial(_threshold, points, name, rule.min_count)
         )
     else:
-        _plan_nth(plan, rule, decay, events, "age_us", matches, plan.aggregates)
+        _plan_nth(plan, rule, decay, events, "age_us", matches, None, plan.name())
 
 
 def _plan_distinct(
@@ -434,20 +478,44 @@ def _plan_distinct(
     # missing, which is tested on the groups: a row filter on the text would compute
     # it twice for every event (engines push such a filter below the projection).
     marked = marked.filter(matched if textual else matched & value.present())
-    ages = [f"_d{i}" for i in range(len(members))]
     per_value = marked.group_by([LEAD, "_value"]).aggregate(
-        **{d: marked.age_us.min(where=marked[f]) for d, f in zip(ages, flags, strict=True)}
+        **{f"_d{i}": marked.age_us.min(where=marked[f]) for i, f in enumerate(flags)}
     )
+    names = [plan.name() for _ in members]
+    masked, totals = _distinct_totals(plan, members, names, per_value, decay, textual)
+    if totals:
+        plan.subplans.append(masked.group_by(LEAD).aggregate(**totals))
+    if plan.keepable:
+
+        def kept_totals(rows: ir.Table) -> ir.Table:
+            again = EventPlan(top_n=True)  # the same aggregates, over other rows
+            masked, totals = _distinct_totals(again, members, names, rows, decay, textual)
+            return masked.group_by(LEAD).aggregate(**totals)
+
+        plan.values.append(Values(per_value, kept_totals))
+
+
+def _distinct_totals(
+    plan: EventPlan,
+    members: list[tuple[EngagementRule, ir.BooleanValue]],
+    names: list[str],
+    per_value: ir.Table,
+    decay: Decay,
+    textual: bool,
+) -> tuple[ir.Table, dict[str, ir.Scalar]]:
+    """The per-lead aggregates of :func:`_plan_distinct`'s ``(lead, value)`` rows, named
+    ``names`` (one per member), and each member's contribution from them; returns the
+    rows they aggregate (missing text values taken out) and the aggregates."""
+    ages = [f"_d{i}" for i in range(len(members))]
     if textual:
         present = per_value._value.notnull() & (per_value._value != "")
         per_value = per_value.mutate(
             **{d: ibis.ifelse(present, per_value[d], ibis.null("int64")) for d in ages}
         )
     totals: dict[str, ir.Scalar] = {}
-    for i, (rule, _) in enumerate(members):
+    for i, ((rule, _), name) in enumerate(zip(members, names, strict=True)):
         age, points = per_value[f"_d{i}"], float(rule.points)
         if rule.min_count is None:
-            name = plan.name()
             if decay.half_life_days is None:  # every kept event weighs 1
                 totals[name] = age.count().cast("float64")
             else:
@@ -456,15 +524,13 @@ def _plan_distinct(
                 rule, functools.partial(_scaled_sum, points, name)
             )
         elif decay.half_life_days is None:
-            name = plan.name()
             totals[name] = age.count()
             plan.contributions[rule.id] = _capped(
                 rule, functools.partial(_threshold, points, name, rule.min_count)
             )
         else:
-            _plan_nth(plan, rule, decay, per_value, f"_d{i}", age.notnull(), totals)
-    if totals:
-        plan.subplans.append(per_value.group_by(LEAD).aggregate(**totals))
+            _plan_nth(plan, rule, decay, per_value, f"_d{i}", age.notnull(), totals, name)
+    return per_value, totals
 
 
 def _no_points(t: ir.Table) -> ir.FloatingValue:
@@ -496,37 +562,45 @@ def _plan_nth(
     table: ir.Table,
     age: str,
     matches: ir.BooleanValue,
-    into: dict[str, ir.Scalar],
+    into: dict[str, ir.Scalar] | None,
+    name: str,
 ) -> None:
-    """``min_count: n`` with decay: the weight of the n-th most recent event of M.
+    """``min_count: n`` with decay: the weight of the n-th most recent event of M, as ``name``.
 
     M is the rows of ``table`` (grouped by lead) where ``matches``, ``age`` their
     ages. With ``plan.top_n`` (DuckDB) the n-th youngest age is an aggregate added to
-    ``into``, the aggregation over ``table``; with ``plan.collects`` (Spark) too, read
+    ``into``, the aggregation over ``table`` (None: the main pass, ``plan.add``); with
+    ``plan.collects`` (Spark) too, read
     from the sorted list of M's ages; elsewhere a window ranks M's ages. A window
     reads the events once more per rule: on Spark, 1.4x a hand-written query's time
     at 5M events.
     """
     assert rule.min_count is not None
-    name, nth = plan.name(), rule.min_count - 1
+    nth = rule.min_count - 1
     points = float(rule.points)
     plan.contributions[rule.id] = _capped(rule, lambda t: _points_at(points, decay, t[name]))
     if plan.top_n:
-        nth_age = _smallest(table[age], rule.min_count, where=matches)[nth]
-        if into is plan.aggregates and plan.spills:
+        youngest = _smallest(table[age], rule.min_count, where=matches)
+        if into is None and plan.spills:
             # Under a memory limit, not in the main pass: DuckDB keeps top-n states in
             # an arena that counts against the aggregation's memory and is not spilled.
             # At 50M events (session 9) the main pass took 26.8 s against 28.5 s apart,
             # but ran out of memory under --memory-limit 2GB (apart: done). Apart, over
             # M's events, the rows are narrow; in the main pass, the events are read
             # once less (session 14, small: about 4 % of the query).
-            plan.ranked[name] = nth_age
+            plan.ranked[name] = youngest[nth]
             plan.ranked_rows.append(matches)
+        elif into is None:
+            plan.add(name, youngest, "smallest", nth)
         else:
-            into[name] = nth_age
+            into[name] = youngest[nth]
         return
     if plan.collects:
-        into[name] = _element(table[age].collect(where=matches).sort(), rule.min_count)
+        nth_age = _element(table[age].collect(where=matches).sort(), rule.min_count)
+        if into is None:
+            plan.aggregates[name] = nth_age
+        else:
+            into[name] = nth_age
         return
     ages = table.filter(matches).select(LEAD, age_us=table[age])
     rank = ibis.row_number().over(group_by=ages[LEAD], order_by=ages.age_us)
@@ -543,7 +617,7 @@ def _plan_inactivity(plan: EventPlan, rule: InactivityRule, events: ir.Table) ->
     name = plan.name()
     types = rule.event_types
     matches = events.etype.isin(types) if types is not None else None
-    plan.aggregates[name] = events.age_us.min(where=matches)
+    plan.add(name, events.age_us.min(where=matches), "least")
     plan.inactivity[rule.id] = lambda t: t[name]
 
 

@@ -24,8 +24,9 @@ import ibis
 import ibis.expr.operations as ops
 import ibis.expr.types as ir
 
-from leadscore.engine import cache, kept_runs
-from leadscore.engine.compiler import PARTS, Part, compile_model
+from leadscore.engine import cache, kept_runs, state
+from leadscore.engine.compiler import PARTS, Aggregated, Part, compile_model
+from leadscore.engine.events import EventPlan
 from leadscore.model import Model
 
 log = logging.getLogger("leadscore")
@@ -93,15 +94,29 @@ def results(con: Any, key: str | None, compile_query: Callable[[], ir.Table]) ->
 def scoring(
     con: Any, model: Model, leads: ir.Table, events: ir.Table | None,
     part: Part, cutoff: str | None = None, spills: bool = False,
+    aggregated: ir.Table | None = None,
 ) -> ir.Table:  # fmt: skip
     """``part`` (:data:`~leadscore.engine.compiler.PARTS`) of ``model``'s scoring query
     over ``leads`` and ``events``, as of the T of :func:`set_instant`: kept under the
-    model, the part, ``spills`` (a memory limit) and the inputs' layout (:func:`results`)."""
+    model, the part, ``spills`` (a memory limit) and the inputs' layout (:func:`results`).
+
+    ``aggregated``: the kept per-lead table the events' aggregates are read from
+    (:func:`leadscore.engine.state.finals`).
+    """
     tables = [leads, *([events] if events is not None else [])]
+    using: Aggregated | None = None
+    if aggregated is not None:
+        kept = aggregated
+        tables.append(kept)
+
+        def using(plan: EventPlan, weighted: ir.Table) -> list[ir.Table]:
+            return state.finals(plan, kept)
 
     def compile_query() -> ir.Table:
-        compiled = compile_model(model, leads, events, instant(), cutoff, "duckdb", spills=spills)
+        compiled = compile_model(
+            model, leads, events, instant(), cutoff, "duckdb", spills=spills, aggregated=using
+        )
         return PARTS[part](compiled)
 
-    parts = [repr(model), part, f"cutoff={cutoff}", f"spills={spills}"]
+    parts = [repr(model), part, f"cutoff={cutoff}", f"spills={spills}", f"kept={using is not None}"]
     return results(con, key(con, parts, tables), compile_query)

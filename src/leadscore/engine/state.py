@@ -1,0 +1,404 @@
+"""Per-lead aggregates of the events, kept between runs (``score --keep-state``; DuckDB).
+
+A run told which events are new (``score --since PREVIOUS --new-events NEW``)
+re-scores the leads those events touch. Without kept aggregates it reads each such
+lead's events in full: at 1M leads and 50M events the events of 1 % of the leads
+lie in every part of the file, and reading them is most of the run's time. With
+them, a lead's aggregates are its kept ones merged with those of its new events
+(:class:`~leadscore.engine.events.Kept`): sums and counts add, the youngest ages
+take the least, the n youngest ages the n smallest of both lists; a ``distinct``
+rule's ``(lead, value)`` rows merge value by value, and its totals are computed
+again from them. Then only the new events are read.
+
+What is kept, in a DuckDB database file of the cache folder (:mod:`.cache`):
+
+- ``leads``: per lead key, each kept aggregate, the events' digest and ``SHARES``
+  (:mod:`.fingerprints`), so that the merged results carry the fingerprints a
+  full run would write;
+- ``values_<i>``: the ``(lead, value)`` rows of each ``distinct`` property;
+- ``versions``: each version's parent and T.
+
+A full run that keeps its state writes version 1. An incremental run that merged
+from a version adds the rows of the leads it re-scored as a new version, whose
+parent is the one it read; a lead's state is its newest row along that chain.
+Each output is linked to its version by a small file under ``states/`` named
+after the output's path, which records the output's size and modification time:
+an output replaced or edited since has no state, and ``--since`` then reads the
+events as it does without one.
+
+The merge is exact only at the kept version's T (ages are measured from it), for
+the same model, inputs' columns and leadscore, and when no new event shares its
+id with another event (de-duplication could then drop a kept event): leads with
+such a new event are scored from their events. A memory limit (top-n states do
+not spill) or ``merge_duplicates`` (new events can move between leads) keep no
+state.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import ibis
+import ibis.expr.types as ir
+
+from leadscore.engine import cache, sharing
+from leadscore.engine.backends import materialize
+from leadscore.engine.events import (
+    LEAD,
+    Copies,
+    EventPlan,
+    Kept,
+    id_copies,
+    plan_events,
+    prepare_events,
+    sharing_leads,
+)
+from leadscore.engine.fingerprints import EVENT_COUNT, EVENT_SUM, SHARES, event_digest
+from leadscore.model import Model
+
+log = logging.getLogger("leadscore")
+
+CATALOG = "leadscore_state"
+VERSION = "_version"
+KEPT_LEADS = "leadscore_state_leads"  # the temporary views of one version's rows
+KEPT_VALUES = "leadscore_state_values"
+KeyFn = Callable[[ir.Column], ir.Value]
+
+
+@dataclass(frozen=True)
+class State:
+    """A kept version of the per-lead aggregates."""
+
+    path: Path
+    version: int
+    chain: tuple[int, ...]  # the version and its ancestors
+    as_of: datetime
+    layout: str
+    values: int  # how many ``values_<i>`` tables
+
+
+def keeps(con: Any, model: Model, spills: bool) -> bool:
+    """Whether a run on ``con`` can keep (and use) the aggregates of ``model``."""
+    engagement = [*model.all_engagement_rules()] or model.inactivity_rules
+    return (
+        con.name == "duckdb"
+        and bool(engagement)
+        and not spills
+        and not model.merge_duplicates
+        and cache.folder() is not None
+    )
+
+
+def layout(model: Model, leads: ir.Table, events: ir.Table) -> str:
+    """What kept aggregates depend on besides the events and T: leadscore, the model,
+    the type of the lead key and the events' columns."""
+    parts = [cache.code(), repr(model), str(leads.lead_id.type())]
+    parts += [f"{name} {dtype}" for name, dtype in events.schema().items()]
+    return hashlib.sha256("\x1e".join(parts).encode()).hexdigest()
+
+
+def _per_lead(plan: EventPlan, weighted: ir.Table, model: Model) -> ir.Table:
+    """Each lead's kept aggregates and digest over ``weighted`` (the plan's events)."""
+    kept = {name: k.value for name, k in plan.kept.items()}
+    return weighted.group_by(LEAD).aggregate(**kept, **event_digest(weighted, model, "duckdb"))
+
+
+def kept_tables(
+    model: Model, events: ir.Table, as_of: datetime, key: KeyFn, con: Any = None
+) -> tuple[EventPlan, ir.Table, list[ir.Table]]:
+    """What a full run keeps, before the totals (:func:`with_totals`): the plan, the
+    per-lead table and the ``(lead, value)`` tables.
+
+    With ``con``, the de-duplication's repeated ids are computed there first, once
+    for the statements that write the tables (each reads the events once).
+    """
+    events = sharing.streamed(events, "events")
+    ids = id_copies(events) if "event_id" in events.columns else None
+    if ids is not None and con is not None:
+        repeated = materialize(con, ids.repeated, "repeated_ids").cast(ids.repeated.schema())
+        held = materialize(con, ids.keyed.semi_join(repeated, "_eid"), "copies")
+        ids = Copies(ids.keyed, repeated, held.cast(ids.held.schema()))
+    prepared = prepare_events(events, as_of, key, model, None, ids)
+    weighted, plan = plan_events(model, prepared, events, "duckdb")
+    assert plan.keepable
+    leads = _per_lead(plan, weighted, model)
+    if ids is None:
+        leads = leads.mutate(**{SHARES: ibis.literal(False)})
+    else:  # a lead holding a copy of another lead's event id may have no event in view
+        shared = sharing_leads(ids, key)
+        joined = leads.outer_join(shared, leads[LEAD] == shared._shared)
+        others = [joined[c] for c in leads.columns if c != LEAD]
+        leads = joined.select(
+            ibis.coalesce(joined[LEAD], joined._shared).name(LEAD),
+            *others,
+            joined._sharing.fill_null(False).name(SHARES),
+        ).view()  # a relation of its own, not a join's projection
+    return plan, leads, [v.table for v in plan.values]
+
+
+def with_totals(plan: EventPlan, leads: ir.Table, values: list[ir.Table]) -> ir.Table:
+    """``leads`` with the ``distinct`` totals of their ``(lead, value)`` rows, so that
+    a lead whose new events bring no such row is merged without reading them."""
+    joined, columns = leads, [leads[c] for c in leads.columns]
+    for v, rows in zip(plan.values, values, strict=True):
+        totals = v.totals(rows)
+        joined = joined.left_join(totals, leads[LEAD] == totals[LEAD])
+        columns += [totals[c] for c in totals.columns if c != LEAD]
+    return joined.select(*columns)
+
+
+def _totals_names(plan: EventPlan) -> list[str]:
+    return [c for v in plan.values for c in v.totals(v.table).columns if c != LEAD]
+
+
+def finals(plan: EventPlan, leads: ir.Table) -> list[ir.Table]:
+    """The per-lead table the plan's contributions read, from a kept one."""
+    main = leads.select(
+        LEAD,
+        *(k.final(leads[name]).name(name) for name, k in plan.kept.items()),
+        *_totals_names(plan),
+        EVENT_COUNT,
+        EVENT_SUM,
+        SHARES,
+    )
+    return [main]
+
+
+def merged(
+    plan: EventPlan, weighted: ir.Table, model: Model, leads: ir.Table,
+    values: list[ir.Table], new_values: list[ir.Table],
+) -> tuple[ir.Table, list[ir.Table]]:  # fmt: skip
+    """Kept ``leads`` merged with the new events ``weighted`` (the plan's events): the
+    kept form of the union of both; and the merged ``(lead, value)`` rows of the leads
+    with such new rows (``new_values``, of the plan's ``values`` over ``weighted``),
+    ``values`` holding those leads' kept rows."""
+    new = _per_lead(plan, weighted, model)
+    joined = leads.outer_join(new, leads[LEAD] == new[LEAD])
+    columns = [ibis.coalesce(leads[LEAD], new[LEAD]).name(LEAD)]
+    merges = {name: k.merge for name, k in plan.kept.items()}
+    merges.update({EVENT_COUNT: "add", EVENT_SUM: "add"})
+    for name, how in merges.items():
+        columns.append(_merge(how, plan.kept.get(name), leads[name], new[name]).name(name))
+    columns += [leads[c] for c in _totals_names(plan)]
+    columns.append(leads[SHARES].fill_null(False).name(SHARES))
+    merged_leads = joined.select(*columns).view()
+    merged_values = []
+    for old, rows in zip(values, new_values, strict=True):
+        both = old.outer_join(rows, [old[LEAD] == rows[LEAD], old._value.identical_to(rows._value)])
+        ages = [c for c in rows.columns if c not in (LEAD, "_value")]
+        merged_values.append(
+            both.select(
+                ibis.coalesce(old[LEAD], rows[LEAD]).name(LEAD),
+                ibis.ifelse(old[LEAD].isnull(), rows._value, old._value).name("_value"),
+                *(ibis.least(old[a], rows[a]).name(a) for a in ages),
+            )
+        )
+    # The totals of the leads with new (lead, value) rows, computed again.
+    joined, final = merged_leads, {c: merged_leads[c] for c in merged_leads.columns}
+    for v, rows in zip(plan.values, merged_values, strict=True):
+        totals = v.totals(rows)
+        joined = joined.left_join(totals, merged_leads[LEAD] == totals[LEAD])
+        again = totals[LEAD].notnull()
+        for c in totals.columns:
+            if c != LEAD:
+                final[c] = ibis.ifelse(again, totals[c], merged_leads[c]).name(c)
+    return joined.select(*final.values()), merged_values
+
+
+def _merge(how: str, kept: Kept | None, old: ir.Value, new: ir.Value) -> ir.Value:
+    if how == "least":  # DuckDB's least() passes over nulls
+        return ibis.least(old, new)
+    if how == "add":
+        return ibis.ifelse(old.isnull(), new, ibis.ifelse(new.isnull(), old, old + new))
+    assert kept is not None and kept.nth is not None  # smallest: sorted lists of n ages
+    empty = ibis.literal([], type=old.type())
+    both = ibis.coalesce(old, empty).concat(ibis.coalesce(new, empty))
+    return both.sort()[: kept.nth + 1]
+
+
+# Writing and reading the kept file
+
+
+def _execute(con: Any, statement: str, expr: ir.Table) -> None:
+    """``statement`` with ``{}`` replaced by the SQL of ``expr``, on DuckDB."""
+    con._run_pre_execute_hooks(expr)
+    con.con.execute(statement.format(con.compile(expr)))
+
+
+def attach(con: Any, path: Path, read_only: bool = False) -> None:
+    mode = " (READ_ONLY)" if read_only else ""
+    con.con.execute(f"ATTACH '{_quoted(str(path))}' AS {CATALOG}{mode}")
+
+
+def keep(
+    con: Any, model: Model, events: ir.Table, as_of: datetime, key: KeyFn, shape: str
+) -> State:
+    """Compute and write the kept aggregates of every lead (version 1); attached."""
+    plan, leads, values = kept_tables(model, events, as_of, key, con)
+    folder = cache.folder()
+    assert folder is not None
+    path = folder / "states" / f"{uuid.uuid4().hex}.duckdb"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    attach(con, path)
+    version = ibis.literal(1, type="int32").name(VERSION)
+    written = []
+    for i, rows in enumerate(values):
+        statement = f"CREATE TABLE {CATALOG}.values_{i} AS {{}}"
+        _execute(con, statement, rows.select(*rows.columns, version))
+        written.append(con.table(f"values_{i}", database=CATALOG).drop(VERSION))
+    leads = with_totals(plan, leads, written)
+    _execute(con, f"CREATE TABLE {CATALOG}.leads AS {{}}", leads.select(*leads.columns, version))
+    con.con.execute(
+        f"CREATE TABLE {CATALOG}.versions (version INTEGER, parent INTEGER, as_of TIMESTAMP)"
+    )
+    con.con.execute(f"INSERT INTO {CATALOG}.versions VALUES (1, NULL, ?)", [as_of])
+    con.con.execute(f"CHECKPOINT {CATALOG}")
+    _prune(path.parent)
+    return State(path, 1, (1,), as_of, shape, len(values))
+
+
+def views(con: Any, state: State) -> tuple[ir.Table, list[ir.Table]]:
+    """The kept rows of ``state``'s version, as temporary views of ``con``."""
+    chain = ", ".join(str(v) for v in state.chain)
+
+    def view(name: str, table: str, keys: str) -> ir.Table:
+        newest = (
+            f" QUALIFY row_number() OVER (PARTITION BY {keys} ORDER BY {VERSION} DESC) = 1"
+            if len(state.chain) > 1
+            else ""
+        )
+        con.con.execute(
+            f'CREATE OR REPLACE TEMP VIEW "{name}" AS SELECT * EXCLUDE ({VERSION}) '
+            f"FROM {CATALOG}.{table} WHERE {VERSION} IN ({chain}){newest}"
+        )
+        return con.table(name)
+
+    leads = view(KEPT_LEADS, "leads", LEAD)
+    values = [
+        view(f"{KEPT_VALUES}_{i}", f"values_{i}", f"{LEAD}, _value") for i in range(state.values)
+    ]
+    return leads, values
+
+
+def add_version(con: Any, state: State, parts: list[tuple[ir.Table, list[ir.Table]]]) -> State:
+    """Keep ``parts`` (per-lead and ``(lead, value)`` tables, in kept form) as a new
+    version after ``state``'s (attached), in one transaction."""
+    raw = con.con
+    latest = raw.execute(f"SELECT max(version) FROM {CATALOG}.versions").fetchall()[0][0]
+    version = int(latest) + 1
+    stamp = ibis.literal(version, type="int32").name(VERSION)
+    raw.execute("BEGIN TRANSACTION")
+    try:
+        for leads, values in parts:
+            insert = f"INSERT INTO {CATALOG}.leads BY NAME {{}}"
+            _execute(con, insert, leads.select(*leads.columns, stamp))
+            for i, rows in enumerate(values):
+                insert = f"INSERT INTO {CATALOG}.values_{i} BY NAME {{}}"
+                _execute(con, insert, rows.select(*rows.columns, stamp))
+        raw.execute(
+            f"INSERT INTO {CATALOG}.versions VALUES (?, ?, ?)",
+            [version, state.version, state.as_of],
+        )
+        raw.execute("COMMIT")
+    except BaseException:
+        raw.execute("ROLLBACK")
+        raise
+    chain = (version, *state.chain)
+    return State(state.path, version, chain, state.as_of, state.layout, state.values)
+
+
+# The links from outputs to versions
+
+
+def _link_file(output: Path) -> Path | None:
+    name = hashlib.sha256(str(output.resolve()).encode()).hexdigest()
+    return cache.place("states", name, ".json")
+
+
+def link(output: Path, state: State) -> None:
+    """Link the output just written to ``state`` (see the module)."""
+    where = _link_file(output)
+    if where is None:
+        return
+    stat = output.stat()
+    record = {
+        "path": str(state.path),
+        "version": state.version,
+        "chain": list(state.chain),
+        "as_of": state.as_of.isoformat(),
+        "layout": state.layout,
+        "values": state.values,
+        "size": stat.st_size,
+        "mtime_ns": stat.st_mtime_ns,
+    }
+    cache.keep(where, json.dumps(record))
+
+
+def find(output: object, shape: str, as_of: datetime) -> State | None:
+    """The state linked to the earlier output ``output`` when it is usable at ``as_of``
+    for inputs of layout ``shape``; None otherwise (said in the debug log)."""
+    if not isinstance(output, str | Path):
+        return None
+    path = Path(output)
+    where = _link_file(path) if path.is_file() else None
+    text = cache.read(where)
+    if text is None:
+        return None
+    try:
+        record = json.loads(text)
+        stat = path.stat()
+        state = State(
+            Path(record["path"]),
+            int(record["version"]),
+            tuple(int(v) for v in record["chain"]),
+            datetime.fromisoformat(record["as_of"]),
+            str(record["layout"]),
+            int(record["values"]),
+        )
+        same_file = (record["size"], record["mtime_ns"]) == (stat.st_size, stat.st_mtime_ns)
+    except (ValueError, KeyError, TypeError, OSError) as exc:
+        log.debug("state of %s not used: %s", path, exc)
+        return None
+    why = None
+    if not same_file:
+        why = "the output changed since it was written"
+    elif state.layout != shape:
+        why = "the model, the inputs' columns or leadscore changed"
+    elif state.as_of != as_of:
+        why = "T moved"
+    elif not state.path.is_file():
+        why = "its file is gone"
+    if why is not None:
+        log.debug("state of %s not used: %s", path, why)
+        return None
+    return state
+
+
+def _prune(folder: Path) -> None:
+    """Remove the state files no link names any more, beyond the newest few."""
+    try:
+        linked = set()
+        for link_path in folder.glob("*.json"):
+            try:
+                linked.add(json.loads(link_path.read_text(encoding="utf-8"))["path"])
+            except (OSError, ValueError, KeyError):
+                continue
+        files = sorted(folder.glob("*.duckdb"), key=lambda p: p.stat().st_mtime, reverse=True)
+        for old in files[cache.KEPT // 8 :]:
+            if str(old) not in linked:
+                old.unlink(missing_ok=True)
+                Path(f"{old}.wal").unlink(missing_ok=True)
+    except OSError as exc:
+        log.debug("states not pruned: %s", exc)
+
+
+def _quoted(text: str) -> str:
+    return text.replace("'", "''")

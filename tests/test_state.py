@@ -1,0 +1,252 @@
+"""Kept per-lead aggregates (``score --keep-state``): a run told the new events merges
+a lead's kept aggregates with its new events' and equals a full run (issue 6).
+
+Every scenario scores the earlier inputs keeping their state, then the later ones
+``since`` that output and told the new events, and checks the result against a full
+run of the later inputs; the plan says how many leads were merged from kept
+aggregates, so a test also sees when the state was (not) used.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from typer.testing import CliRunner
+
+import leadscore
+from leadscore.cli import app
+from support import T, days_ago, events_table, leads_table
+from test_incremental import additions, assert_same, examples, valid
+
+MODEL: dict[str, Any] = {
+    "name": "kept",
+    "fit": {"rules": [{"id": "ceo", "when": {"job_title": "CEO"}, "points": 20}]},
+    "engagement": {
+        "half_life_days": 20,
+        "window_days": 60,
+        "rules": [
+            {"id": "visit", "event": "page_view", "points": 1, "max_points": 10},
+            {"id": "pricing", "event": "page_view", "when": {"url": {"contains": "pricing"}},
+             "points": 5, "once": True},
+            {"id": "sessions", "event": "page_view", "distinct": "session_id", "points": 2},
+            {"id": "returning", "event": "page_view", "distinct": "session_id",
+             "min_count": 2, "points": 4},
+            {"id": "engaged", "event": ["email_open", "email_click"], "min_count": 3,
+             "points": 6},
+            {"id": "form", "event": "form_submit", "points": 10, "max_points": 15},
+        ],
+        "inactivity": [{"id": "idle", "days": 15, "points": -3}],
+    },
+    "interests": [
+        {"id": "robots", "rules": [{"id": "robot-pages", "event": "page_view",
+                                    "when": {"url": {"contains": "robot"}}, "points": 1}]},
+    ],
+}  # fmt: skip
+LEADS = [
+    {"lead_id": "L1", "job_title": "CEO", "created_at": days_ago(100)},
+    {"lead_id": "L2", "job_title": "Intern", "created_at": days_ago(100)},
+    {"lead_id": "L3", "job_title": None, "created_at": days_ago(5)},
+]
+
+
+def view(lead: str, days: float, event_id: str, session: str | None = None,
+         url: str = "/") -> dict[str, Any]:  # fmt: skip
+    return {"lead_id": lead, "type": "page_view", "timestamp": days_ago(days),
+            "event_id": event_id, "session_id": session, "url": url}  # fmt: skip
+
+
+def email(lead: str, days: float, event_id: str) -> dict[str, Any]:
+    return {"lead_id": lead, "type": "email_open", "timestamp": days_ago(days),
+            "event_id": event_id, "session_id": None, "url": None}  # fmt: skip
+
+
+EVENTS = [
+    view("L1", 2, "a", "s1", "/pricing"),
+    view("L1", 3, "b", "s1"),
+    view("L1", 9, "c", "s2", "/robots"),
+    email("L1", 4, "d"),
+    email("L1", 6, "e"),
+    view("L2", 20, "f", "s3"),
+    view("L2", 70, "g", "s4"),  # outside the window
+    email("L2", 1, "h"),
+]
+
+
+def read(path: Path) -> pa.Table:
+    """An output, every column nullable: a told run's ``lead_id`` comes out NOT NULL."""
+    table = pq.read_table(path)
+    return table.cast(pa.schema([f.with_nullable(True) for f in table.schema]))
+
+
+def model_of(changes: dict[str, Any] | None = None) -> leadscore.Model:
+    engagement = {**MODEL["engagement"], **(changes or {})}
+    return leadscore.load_model({**MODEL, "engagement": engagement})
+
+
+class Runs:
+    """Earlier and later runs in one folder: ``first`` keeps its state, ``told`` runs
+    since an earlier output with the new events, and checks it against a full run."""
+
+    def __init__(self, folder: Path, model: leadscore.Model | None = None) -> None:
+        self.folder, self.model = folder, model or model_of()
+        self.plans: list[leadscore.RescorePlan] = []
+
+    def first(self, leads: list[dict[str, Any]], events: list[dict[str, Any]],
+              name: str = "day0") -> Path:  # fmt: skip
+        out = self.folder / f"{name}.parquet"
+        leadscore.score_file(self.model, leads_table(leads), events_table(events), out,
+                             as_of=T, keep_state=True)  # fmt: skip
+        return out
+
+    def told(
+        self, since: Path, leads: list[dict[str, Any]], events: list[dict[str, Any]],
+        added: list[dict[str, Any]], name: str, as_of: Any = T, explain: bool = False,
+    ) -> Path:  # fmt: skip
+        out = self.folder / f"{name}.parquet"
+        leadscore.score_file(
+            self.model, leads_table(leads), events_table([*events, *added]), out,
+            as_of=as_of, since=since, new_events=events_table(added), explain=explain,
+            planned=self.plans.append,
+        )  # fmt: skip
+        full = self.folder / f"{name}-full.parquet"
+        leadscore.score_file(self.model, leads_table(leads), events_table([*events, *added]),
+                             full, as_of=as_of, explain=explain)  # fmt: skip
+        assert_same(read(out), read(full))
+        return out
+
+    @property
+    def merged(self) -> int:
+        return self.plans[-1].merged
+
+
+def test_a_run_keeping_its_state_scores_like_any_full_run(tmp_path: Path) -> None:
+    runs = Runs(tmp_path)
+    kept = read(runs.first(LEADS, EVENTS))
+    plain = tmp_path / "plain.parquet"
+    leadscore.score_file(runs.model, leads_table(LEADS), events_table(EVENTS), plain, as_of=T)
+    assert_same(kept, read(plain))
+
+
+def test_told_runs_merge_kept_aggregates_with_the_new_events(tmp_path: Path) -> None:
+    runs = Runs(tmp_path)
+    day0 = runs.first(LEADS, EVENTS)
+    added = [
+        view("L1", 0.5, "n1", "s1"),  # a session L1 had: its youngest age changes
+        view("L1", 30, "n2", "s9", "/robots"),  # late, in a new session, older than the rest
+        email("L1", 8, "n3"),  # L1's third e-mail: "engaged" now counts, from the 3rd youngest
+        {"lead_id": "L1", "type": "form_submit", "timestamp": days_ago(1), "event_id": "n4",
+         "session_id": None, "url": "/contact"},
+        view("L2", -1, "n5", "s3"),  # after T: not seen
+        view("L2", 61, "n6", "s3"),  # older than the window: not seen either
+        view("L3", 2, "n7", "s5", "/pricing"),  # L3 had no event
+        view("L4", 1, "n8", "s6"),  # a new lead
+    ]  # fmt: skip
+    leads = [*LEADS, {"lead_id": "L4", "job_title": "CEO", "created_at": days_ago(1)}]
+    runs.told(day0, leads, EVENTS, added, "day1")
+    assert runs.merged == 4
+
+
+def test_without_decay_the_counts_and_ages_merge_too(tmp_path: Path) -> None:
+    runs = Runs(tmp_path, model_of({"half_life_days": None}))
+    day0 = runs.first(LEADS, EVENTS)
+    added = [view("L1", 1, "n1", "s2"), email("L2", 3, "n2"), email("L2", 5, "n3")]
+    runs.told(day0, LEADS, EVENTS, added, "day1", explain=False)
+    assert runs.merged == 2
+
+
+def test_explained_runs_merge_as_well(tmp_path: Path) -> None:
+    runs = Runs(tmp_path)
+    day0 = tmp_path / "day0.parquet"
+    leadscore.score_file(runs.model, leads_table(LEADS), events_table(EVENTS), day0, as_of=T,
+                         keep_state=True, explain=True)  # fmt: skip
+    runs.told(day0, LEADS, EVENTS, [view("L2", 1, "n1", "s7")], "day1", explain=True)
+    assert runs.merged == 1
+
+
+def test_a_new_event_holding_another_events_id_is_scored_from_the_events(
+    tmp_path: Path,
+) -> None:
+    runs = Runs(tmp_path)
+    day0 = runs.first(LEADS, EVENTS)
+    # An earlier copy of L1's "a" for L2: it now counts for L2, and L1 loses "a".
+    copy = view("L2", 4, "a", "s1", "/pricing")
+    # L3's new event with an id of its own is merged all the same.
+    runs.told(day0, LEADS, EVENTS, [copy, view("L3", 1, "n1", "s8")], "day1")
+    assert runs.plans[-1].rescored == 3
+    assert runs.merged == 1
+    # The same lead twice: the later copy of its own event changes nothing, but is read.
+    again = runs.told(day0, LEADS, EVENTS, [view("L1", 1, "b", "s1")], "day1b")
+    assert runs.merged == 0
+    assert pq.read_table(again).num_rows == 3
+
+
+def test_a_chain_of_told_runs_keeps_merging(tmp_path: Path) -> None:
+    runs = Runs(tmp_path)
+    day0 = runs.first(LEADS, EVENTS)
+    first = [view("L1", 1, "n1", "s2"), email("L2", 2, "n2")]
+    day1 = runs.told(day0, LEADS, EVENTS, first, "day1")
+    second = [view("L1", 0.5, "n3", "s2"), email("L2", 0.2, "n4"), email("L2", 0.1, "n5")]
+    runs.told(day1, LEADS, [*EVENTS, *first], second, "day2")
+    assert runs.merged == 2
+    # From day0 again (another branch): day1's rows are not in day0's state.
+    runs.told(day0, LEADS, EVENTS, second, "day2b")
+    assert runs.merged == 2
+
+
+def test_the_state_is_not_used_when_T_moved_or_the_output_changed(tmp_path: Path) -> None:
+    runs = Runs(tmp_path, model_of({"half_life_days": None}))
+    day0 = runs.first(LEADS, EVENTS)
+    late = [view("L2", 1, "n1", "s2")]
+    runs.told(day0, LEADS, EVENTS, late, "moved", as_of=T + timedelta(hours=1))
+    assert runs.merged == 0
+    stat = day0.stat()
+    os.utime(day0, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000))  # rewritten since
+    runs.told(day0, LEADS, EVENTS, late, "edited")
+    assert runs.merged == 0
+
+
+def test_keep_state_on_the_command_line(tmp_path: Path) -> None:
+    model = tmp_path / "model.json"
+    model.write_text(json.dumps(MODEL, default=str))
+    leads, before, after, new = (tmp_path / f"{n}.parquet" for n in ("l", "e0", "e1", "new"))
+    pq.write_table(leads_table(LEADS), leads)
+    added = [view("L2", 1, "n1", "s2")]
+    pq.write_table(events_table(EVENTS), before)
+    pq.write_table(events_table([*EVENTS, *added]), after)
+    pq.write_table(events_table(added), new)
+    base = ["score", "-m", str(model), "-l", str(leads), "--as-of", T.isoformat()]
+    runner = CliRunner()
+    day0 = tmp_path / "day0.parquet"
+    first = runner.invoke(app, [*base, "-e", str(before), "-o", str(day0), "--keep-state"])
+    assert first.exit_code == 0, first.output
+    day1 = tmp_path / "day1.csv"
+    told = ["--since", str(day0), "--new-events", str(new)]
+    result = runner.invoke(app, [*base, "-e", str(after), "-o", str(day1), *told])
+    assert result.exit_code == 0, result.output
+    assert "1 from kept aggregates" in result.output
+
+
+@examples(12)
+def test_told_runs_from_kept_state_equal_full_runs(
+    model_file: Any, inputs: Any, after: Any, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    model = valid(model_file)
+    leads, events = inputs
+    new_leads, all_events, added, _ = after.draw(additions(leads, events))
+    added = all_events.slice(all_events.num_rows - added.num_rows)  # the events' columns
+    folder = tmp_path_factory.mktemp("kept")
+    before = folder / "before.parquet"
+    leadscore.score_file(model, leads, events, before, as_of=T, keep_state=True)
+    out = folder / "after.parquet"
+    leadscore.score_file(model, new_leads, all_events, out, as_of=T, since=before,
+                         new_events=added)  # fmt: skip
+    full = folder / "full.parquet"
+    leadscore.score_file(model, new_leads, all_events, full, as_of=T)
+    assert_same(read(out), read(full))
