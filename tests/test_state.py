@@ -250,3 +250,16 @@ def test_told_runs_from_kept_state_equal_full_runs(
     full = folder / "full.parquet"
     leadscore.score_file(model, new_leads, all_events, full, as_of=T)
     assert_same(read(out), read(full))
+
+
+def test_a_state_that_cannot_be_written_costs_time_not_the_results(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    blocked = tmp_path / "not-a-folder"
+    blocked.write_text("")
+    monkeypatch.setenv("LEADSCORE_CACHE_DIR", str(blocked))
+    runs = Runs(tmp_path)
+    kept = read(runs.first(LEADS, EVENTS))
+    plain = tmp_path / "plain.parquet"
+    leadscore.score_file(runs.model, leads_table(LEADS), events_table(EVENTS), plain, as_of=T)
+    assert_same(kept, read(plain))

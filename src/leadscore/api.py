@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import ibis.expr.types as ir
 import pyarrow as pa
 
@@ -40,6 +42,8 @@ from leadscore.incremental import RescorePlan, rescore
 from leadscore.instants import AsOf, as_of_instant
 from leadscore.model import Model, load_model
 from leadscore.quality import CleanReport
+
+log = logging.getLogger("leadscore")
 
 
 @dataclass
@@ -96,7 +100,11 @@ class Session:
         assert inputs.events is not None
         key = key_function(inputs.leads, inputs.events)
         shape = state.layout(model, inputs.leads, inputs.events)
-        kept = state.keep(self.con, model, inputs.events, self.as_of, key, shape)
+        try:
+            kept = state.keep(self.con, model, inputs.events, self.as_of, key, shape)
+        except (duckdb.Error, OSError) as exc:  # a state that cannot be kept costs time only
+            log.warning("the state was not kept (%s); scoring without it", exc)
+            return self._kept(part)
         leads, _ = state.views(self.con, kept)
         kept_runs.unreplayable()  # its SQL reads the kept file
 

@@ -328,8 +328,12 @@ def _rescored_from_state(
             versions.append((own_leads, own_values))
 
     def written(output: Any) -> None:
-        if isinstance(output, Path) and output.is_file():
+        if not (isinstance(output, Path) and output.is_file()):
+            return
+        try:
             state.link(output, state.add_version(con, found, versions))
+        except (duckdb.Error, OSError) as exc:  # the output stands; the next run reads events
+            log.warning("the state of %s was not kept: %s", output, exc)
 
     return fresh, written
 
