@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -263,3 +265,107 @@ def test_a_state_that_cannot_be_written_costs_time_not_the_results(
     plain = tmp_path / "plain.parquet"
     leadscore.score_file(runs.model, leads_table(LEADS), events_table(EVENTS), plain, as_of=T)
     assert_same(kept, read(plain))
+
+
+class Told:
+    """A day's run over files keeping its state, and runs since it told the new
+    events: the kind of run that is kept and replayed (:mod:`leadscore.engine.kept_runs`)."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.model = folder / "model.json"
+        self.model.write_text(json.dumps(MODEL, default=str), encoding="utf-8")
+        self.leads = folder / "leads.parquet"
+        pq.write_table(leads_table(LEADS), self.leads)
+        self.plans: list[leadscore.RescorePlan] = []
+
+    def events(self, name: str, events: list[dict[str, Any]]) -> Path:
+        path = self.folder / f"{name}.parquet"
+        pq.write_table(events_table(events), path)
+        return path
+
+    def since(self, earlier: Path, events: Path, new: Path, out: str) -> Path:
+        path = self.folder / out
+        leadscore.score_file(self.model, self.leads, events, path, as_of=T, since=earlier,
+                             new_events=new, planned=self.plans.append)  # fmt: skip
+        full = self.folder / f"full-{out}"
+        leadscore.score_file(self.model, self.leads, events, full, as_of=T)
+        assert_same(read(path), read(full))
+        return path
+
+    def argv(self, earlier: Path, events: Path, new: Path, out: str) -> list[str]:
+        files = ["-m", str(self.model), "-l", str(self.leads), "-e", str(events)]
+        told = ["--since", str(earlier), "--new-events", str(new)]
+        return ["score", *files, "--as-of", T.isoformat(), *told, "-o", str(self.folder / out)]
+
+
+@pytest.fixture
+def told(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Told:
+    monkeypatch.setenv("LEADSCORE_CACHE_DIR", str(tmp_path / "cache"))
+    return Told(tmp_path)
+
+
+def no_full_run(monkeypatch: pytest.MonkeyPatch) -> None:
+    def refuse(*args: Any, **kwargs: Any) -> None:
+        raise AssertionError("a full run, where the told run should have been replayed")
+
+    monkeypatch.setattr(leadscore.api, "open_session", refuse)
+
+
+def test_a_told_run_over_files_is_replayed_and_keeps_the_chain(
+    told: Told, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    day0 = told.folder / "day0.parquet"
+    before = told.events("e0", EVENTS)
+    leadscore.score_file(told.model, told.leads, before, day0, as_of=T, keep_state=True)
+    added = [view("L1", 1, "n1", "s2"), email("L2", 2, "n2"), view("L3", 1, "n3", "s9")]
+    after, new = told.events("e1", [*EVENTS, *added]), told.events("new1", added)
+    told.since(day0, after, new, "day1.parquet")  # kept
+    with monkeypatch.context() as patched:
+        no_full_run(patched)
+        again = told.folder / "day1-again.parquet"
+        leadscore.score_file(told.model, told.leads, after, again, as_of=T, since=day0,
+                             new_events=new, planned=told.plans.append)  # fmt: skip
+    assert_same(read(again), read(told.folder / "full-day1.parquet"))
+    assert str(told.plans[-1]) == str(told.plans[0])
+    assert told.plans[-1].merged == 3
+    # The replayed output has a state of its own: the next day merges from it.
+    more = [view("L1", 0.5, "n4", "s2"), email("L2", 0.2, "n5")]
+    later, newer = told.events("e2", [*EVENTS, *added, *more]), told.events("new2", more)
+    told.since(again, later, newer, "day2.parquet")
+    assert told.plans[-1].merged == 2
+
+
+def test_a_told_run_whose_state_is_gone_is_not_replayed(told: Told) -> None:
+    day0 = told.folder / "day0.parquet"
+    before = told.events("e0", EVENTS)
+    leadscore.score_file(told.model, told.leads, before, day0, as_of=T, keep_state=True)
+    added = [view("L2", 1, "n1", "s2")]
+    after, new = told.events("e1", [*EVENTS, *added]), told.events("new1", added)
+    told.since(day0, after, new, "day1.parquet")
+    stat = day0.stat()
+    os.utime(day0, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000))  # rewritten since
+    told.since(day0, after, new, "day1b.parquet")  # neither replayed nor merged: read
+    assert told.plans[-1].merged == 0
+    assert told.plans[-1].rescored == 1
+
+
+def test_the_command_replays_a_told_run_before_importing_ibis(told: Told) -> None:
+    day0 = told.folder / "day0.parquet"
+    before = told.events("e0", EVENTS)
+    leadscore.score_file(told.model, told.leads, before, day0, as_of=T, keep_state=True)
+    added = [view("L2", 1, "n1", "s2"), email("L1", 1, "n2")]
+    after, new = told.events("e1", [*EVENTS, *added]), told.events("new1", added)
+    told.since(day0, after, new, "day1.parquet")
+    check = (
+        "import sys; from leadscore.launch import main; sys.argv[1:] = sys.argv[2:]; main(); "
+        "print(sorted({'ibis', 'pyarrow', 'pydantic', 'typer'} & set(sys.modules)))"
+    )
+    argv = told.argv(day0, after, new, "replayed.parquet")
+    done = subprocess.run(
+        [sys.executable, "-c", check, "-", *argv], check=False, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
+    assert "Re-scored 2 of 3 leads (2 changed; 2 from kept aggregates)." in done.stderr
+    assert_same(read(told.folder / "replayed.parquet"), read(told.folder / "full-day1.parquet"))

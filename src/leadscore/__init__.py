@@ -19,11 +19,11 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from leadscore.api import Explanation, clean, explain, score
     from leadscore.errors import ErrorCode, LeadscoreError
-    from leadscore.incremental import RescorePlan
     from leadscore.instants import as_of_instant
     from leadscore.learn import Learned, learn, load_learned, predict
     from leadscore.learn.evaluation import Evaluation, evaluate
     from leadscore.model import Model, load_model
+    from leadscore.plans import RescorePlan
     from leadscore.runs import score_file
 
 # Each name is imported when first used: `leadscore score` replaying a kept run
@@ -32,7 +32,7 @@ _HOMES = {
     "leadscore.api": ("Explanation", "clean", "explain", "score"),
     "leadscore.instants": ("as_of_instant",),
     "leadscore.errors": ("ErrorCode", "LeadscoreError"),
-    "leadscore.incremental": ("RescorePlan",),
+    "leadscore.plans": ("RescorePlan",),
     "leadscore.learn": ("Learned", "learn", "load_learned", "predict"),
     "leadscore.learn.evaluation": ("Evaluation", "evaluate"),
     "leadscore.model": ("Model", "load_model"),

@@ -14,7 +14,7 @@ import ibis.expr.types as ir
 import pyarrow as pa
 
 from leadscore import quality
-from leadscore.engine import Engine, Source, kept_runs, query_cache, state
+from leadscore.engine import Engine, Source, kept_runs, kept_states, query_cache, state
 from leadscore.engine.backends import connect_engine, release
 from leadscore.engine.compiler import (
     PARTS,
@@ -38,9 +38,10 @@ from leadscore.engine.io import (
 )
 from leadscore.engine.progress import Report
 from leadscore.errors import ErrorCode, LeadscoreError
-from leadscore.incremental import RescorePlan, rescore
+from leadscore.incremental import rescore
 from leadscore.instants import AsOf, as_of_instant
 from leadscore.model import Model, load_model
+from leadscore.plans import RescorePlan
 from leadscore.quality import CleanReport
 
 log = logging.getLogger("leadscore")
@@ -114,7 +115,7 @@ class Session:
         compiled = compile_model(
             model, inputs.leads, inputs.events, self.as_of, None, "duckdb", aggregated=aggregated
         )
-        self.written = lambda output: state.link(output, kept) if output.is_file() else None
+        self.written = lambda output: kept_states.link(output, kept) if output.is_file() else None
         return PARTS[part](compiled)
 
     def scored_leads(self) -> ir.Table:

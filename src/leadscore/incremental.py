@@ -32,7 +32,7 @@ import functools
 import logging
 import operator
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -40,11 +40,10 @@ from typing import Any
 import duckdb
 import ibis
 import ibis.expr.types as ir
-import pyarrow as pa
-import pyarrow.compute as pc
 
-from leadscore.engine import Source, query_cache, sharing, state
-from leadscore.engine.backends import materialize, upload
+from leadscore import plans
+from leadscore.engine import Source, kept_runs, kept_states, query_cache, sharing, state
+from leadscore.engine.backends import materialize
 from leadscore.engine.compiler import (
     PARTS,
     Part,
@@ -78,34 +77,14 @@ from leadscore.engine.inputs import Inputs, describe, expose_properties, stage
 from leadscore.engine.io import EVENT_REQUIRED, fetch, fetch_value
 from leadscore.errors import ErrorCode, LeadscoreError
 from leadscore.model import Model
+from leadscore.plans import COPIES, REASONS, RescorePlan
+
+__all__ = ["REASONS", "RescorePlan", "Rescored", "rescore"]
 
 log = logging.getLogger("leadscore")
 
-REASONS = ("new", "changed", "time", "shared", "duplicates")
-COPIES = "copies"  # keys of unknown leads whose events share an id with a lead's
 PROBE = "probe"  # told the new events: other leads may hold copies of the lead's ids
 READS = "reads"  # told the new events: a new event's id is another event's too
-
-
-@dataclass(frozen=True)
-class RescorePlan:
-    """What an incremental run re-scores, and why (counts of leads per reason)."""
-
-    leads: int
-    rescored: int
-    reasons: dict[str, int] = field(default_factory=dict)
-    previous_as_of: datetime | None = None
-    full: str | None = None  # why every lead is scored again, when it is
-    merged: int = 0  # re-scored from their kept aggregates and new events (keep_state)
-
-    def __str__(self) -> str:
-        if self.full is not None:
-            return f"Scoring all {self.leads:,} leads: {self.full}."
-        why = ", ".join(f"{n:,} {r}" for r, n in self.reasons.items() if n)
-        kept = f"; {self.merged:,} from kept aggregates" if self.merged else ""
-        return (
-            f"Re-scored {self.rescored:,} of {self.leads:,} leads ({why or 'none changed'}{kept})."
-        )
 
 
 @dataclass(frozen=True)
@@ -133,9 +112,10 @@ def rescore(
     ``new_events``: the events added since ``previous`` was scored (see the module);
     ``spills``: the engine's memory is limited (:func:`~leadscore.engine.compiler.compile_model`).
     """
-    total = int(fetch_value(con, inputs.leads.count()))
+    total = int(fetch_value(con, inputs.leads.count(), report="leads"))
 
     def full_run(why: str) -> Rescored:
+        kept_runs.unreplayable()  # a replay could not say why
         wanted = _scored(con, model, inputs.leads, inputs.events, as_of, explain, spills)
         return Rescored(wanted, RescorePlan(total, total, full=why))
 
@@ -169,26 +149,22 @@ def rescore(
         kept = _kept_state(con, model, inputs, as_of, previous, new_events, spills)
     else:
         keys = _to_rescore(con, model, inputs, as_of, previous_as_of, prev)
-    counts = dict.fromkeys([*REASONS, COPIES], 0)
-    for reason in keys.column("reason").to_pylist():
-        counts[str(reason)] += 1
-    del counts[COPIES]
-    merging: Any = None
-    if kept is not None:  # whose new event holds another event's id: scored from events
-        reads = keys.column(READS).to_pylist() if READS in keys.column_names else []
-        merging = pa.array([not r for r in reads] or [True] * keys.num_rows, pa.bool_())
-    merged = 0 if merging is None else merging.to_pylist().count(True)
-    plan = RescorePlan(total, sum(counts.values()), counts, previous_as_of, merged=merged)
-    chosen = _uploaded(con, keys)
+    if kept is None:  # the Python side reads the keys (and only a told run is kept)
+        kept_runs.unreplayable()
+    # The keys stay in the engine; the plan counts them by reason (and whether the
+    # lead is read from its events rather than merged from kept aggregates).
+    chosen = materialize(con, keys, "keys")
+    reads = chosen[READS] if READS in chosen.columns else ibis.literal(False)
+    counted = chosen.group_by(reason=chosen.reason, reads=reads).aggregate(n=chosen.count())
+    answer = fetch(con, counted, report="reasons").to_pylist()
+    rows = [(r["reason"], r["reads"], r["n"]) for r in answer]
+    plan = plans.counted(total, rows, previous_as_of, kept is not None)
     key = key_function(inputs.leads, inputs.events)
     written = None
     if kept is None:
-        fresh, _ = _rescored(con, model, inputs, chosen, keys, as_of, explain, spills)
+        fresh, _ = _rescored(con, model, inputs, chosen, as_of, explain, spills)
     else:
-        assert merging is not None
-        fresh, written = _rescored_from_state(
-            con, model, inputs, keys, merging, kept, as_of, explain
-        )
+        fresh, written = _rescored_from_state(con, model, inputs, chosen, kept, as_of, explain)
     schema = fresh.schema()
     carried = prev.mutate(_key=key(prev.lead_id.try_cast(inputs.leads.lead_id.type())))
     carried = carried.anti_join(chosen, carried._key == chosen[LEAD])
@@ -200,21 +176,17 @@ def rescore(
     return Rescored(fresh.union(carried), plan, written)
 
 
-def _uploaded(con: Any, keys: pa.Table) -> ir.Table:
-    return upload(con, pa.RecordBatchReader.from_batches(keys.schema, keys.to_batches()), "keys")
-
-
 def _rescored(
-    con: Any, model: Model, inputs: Inputs, chosen: ir.Table, keys: pa.Table, as_of: datetime,
+    con: Any, model: Model, inputs: Inputs, chosen: ir.Table, as_of: datetime,
     explain: bool, spills: bool, part: str = "",
 ) -> tuple[ir.Table, ir.Table | None]:  # fmt: skip
-    """The results of the ``chosen`` leads (``keys``), scored from their events; and
+    """The results of the ``chosen`` leads (their keys), scored from their events; and
     those events (``part`` names the views of several such scorings)."""
     key = key_function(inputs.leads, inputs.events)
     # The chosen leads' rows and events are read several times by the query: once here.
     leads = inputs.leads.semi_join(chosen, key(inputs.leads.lead_id) == chosen[LEAD])
     leads = materialize(con, leads, "leads")
-    probe = PROBE in keys.column_names and bool(pc.any(keys.column(PROBE)).as_py())
+    probe = PROBE in chosen.columns and bool(fetch_value(con, chosen[PROBE].any()))
     events = _chosen_events(con, inputs, chosen, probe)
     if con.name == "duckdb":  # the same query every run of a model: its SQL is kept
         leads = _named(con, leads, f"leadscore_rescored_leads{part}")
@@ -226,13 +198,13 @@ def _rescored(
 def _kept_state(
     con: Any, model: Model, inputs: Inputs, as_of: datetime, previous: Source,
     new_events: Source, spills: bool,
-) -> tuple[state.State, ir.Table] | None:  # fmt: skip
+) -> tuple[kept_states.State, ir.Table] | None:  # fmt: skip
     """The kept aggregates of ``previous`` usable here (attached), and the new events
     read like the events; None when there are none (:mod:`leadscore.engine.state`)."""
     assert inputs.events is not None
     if not state.keeps(con, model, spills):
         return None
-    found = state.find(previous, state.layout(model, inputs.leads, inputs.events), as_of)
+    found = kept_states.find(previous, state.layout(model, inputs.leads, inputs.events), as_of)
     if found is None:
         return None
     where = describe(new_events, "new events")
@@ -242,7 +214,7 @@ def _kept_state(
         log.debug("state not used: %s has other columns or types than the events", where)
         return None
     try:
-        state.attach(con, found.path)
+        kept_states.attach(con.con, found.path)
     except duckdb.Error as exc:  # another run holds it, or it is damaged: only time lost
         log.debug("state not used: %s", exc)
         return None
@@ -250,21 +222,20 @@ def _kept_state(
 
 
 def _rescored_from_state(
-    con: Any, model: Model, inputs: Inputs, keys: pa.Table, merges: Any,
-    kept: tuple[state.State, ir.Table], as_of: datetime, explain: bool,
+    con: Any, model: Model, inputs: Inputs, keys: ir.Table,
+    kept: tuple[kept_states.State, ir.Table], as_of: datetime, explain: bool,
 ) -> tuple[ir.Table, Callable[[Any], None]]:  # fmt: skip
-    """The results of the leads of ``keys``: where ``merges``, their kept aggregates
-    merged with their new events', else scored from their events; and what keeps the
-    new version of the state once the output is written."""
+    """The results of the leads of ``keys``: their kept aggregates merged with their
+    new events', except those whose new event's id another event holds (``READS``),
+    scored from their events; and what keeps the new version of the state once the
+    output is written."""
     found, new_events = kept
     events = inputs.events
     assert events is not None
     key = key_function(inputs.leads, events)
-    merging, reading = keys.filter(merges), keys.filter(pc.invert(merges))
+    chosen = keys.filter(~keys[READS]) if READS in keys.columns else keys
     part: Part = "explained" if explain else "results"
-    versions: list[tuple[ir.Table, list[ir.Table]]] = []
-
-    chosen = _uploaded(con, merging)
+    versions: kept_states.Parts = []
     query_cache.set_instant(con, as_of)
 
     def once(table: ir.Table, name: str) -> ir.Table:
@@ -274,6 +245,7 @@ def _rescored_from_state(
 
     leads = once(inputs.leads.semi_join(chosen, key(inputs.leads.lead_id) == chosen[LEAD]), "leads")
     mine = once(new_events.semi_join(chosen, key(new_events.lead_id) == chosen[LEAD]), "new_events")
+    kept_runs.state_read(found.layout, found.as_of)
     kept_leads, kept_values = state.views(con, found)
     old_leads = once(kept_leads.semi_join(chosen, LEAD), "kept_leads")
 
@@ -313,29 +285,32 @@ def _rescored_from_state(
         cached(f"merged_values_{i}", read, functools.partial(merged_part, i + 1))
         for i in range(len(kept_values))
     ]
-    versions.append((merged_leads, merged_values))
+    versions.append(_named_part(merged_leads, merged_values))
     fresh = query_cache.scoring(con, model, leads, mine, part, aggregated=merged_leads)
-    if reading.num_rows:
-        read_keys = _uploaded(con, reading)
-        scored, read_events = _rescored(
-            con, model, inputs, read_keys, reading, as_of, explain, False, "_read"
-        )
+    if READS in keys.columns and fetch_value(con, keys[READS].any()):
+        reading = keys.filter(keys[READS])
+        scored, read_events = _rescored(con, model, inputs, reading, as_of, explain, False, "_read")
         fresh = fresh.union(scored.cast(fresh.schema()))
         if read_events is not None:
             plan, own_leads, own_values = state.kept_tables(model, read_events, as_of, key)
-            own_values = [v.semi_join(read_keys, LEAD) for v in own_values]
-            own_leads = state.with_totals(plan, own_leads.semi_join(read_keys, LEAD), own_values)
-            versions.append((own_leads, own_values))
+            own_values = [
+                once(v.semi_join(reading, LEAD), f"own_values_{i}")
+                for i, v in enumerate(own_values)
+            ]
+            own_leads = state.with_totals(plan, own_leads.semi_join(reading, LEAD), own_values)
+            versions.append(_named_part(once(own_leads, "own_leads"), own_values))
+    kept_runs.versioned(versions)
 
     def written(output: Any) -> None:
-        if not (isinstance(output, Path) and output.is_file()):
-            return
-        try:
-            state.link(output, state.add_version(con, found, versions))
-        except (duckdb.Error, OSError) as exc:  # the output stands; the next run reads events
-            log.warning("the state of %s was not kept: %s", output, exc)
+        if isinstance(output, Path):
+            kept_states.keep_version(con.con, found, versions, output)
 
     return fresh, written
+
+
+def _named_part(leads: ir.Table, values: list[ir.Table]) -> tuple[str, list[str]]:
+    """A version's rows (:data:`leadscore.engine.kept_states.Parts`), by their views' names."""
+    return leads.get_name(), [v.get_name() for v in values]
 
 
 def _scored(
@@ -354,7 +329,7 @@ def _scored(
 
 def _named(con: Any, table: ir.Table, name: str) -> ir.Table:
     """``table`` as the temporary view ``name`` of DuckDB (replacing an earlier one)."""
-    con.con.execute(f'CREATE OR REPLACE TEMP VIEW "{name}" AS {con.compile(table)}')
+    kept_runs.execute(con.con, f'CREATE OR REPLACE TEMP VIEW "{name}" AS {con.compile(table)}')
     return con.table(name)
 
 
@@ -393,7 +368,7 @@ def _to_rescore(
     as_of: datetime,
     previous_as_of: datetime,
     prev: ir.Table,
-) -> pa.Table:
+) -> ir.Table:
     """The keys of the leads to score again, each with its first reason."""
     leads, events = inputs.leads, inputs.events
     key = key_function(leads, events)
@@ -443,7 +418,7 @@ def _chosen(
     key: Callable[[ir.Column], ir.Value],
     table: ir.Table,
     shared: ir.Table | None,
-) -> pa.Table:
+) -> ir.Table:
     """The keys of the leads with a ``reason``, groups of duplicates and copies added."""
     if model.merge_duplicates:  # a group of duplicates is scored together
         group = ibis.coalesce(key(table.duplicate_of.cast(leads.lead_id.type())), table[LEAD])
@@ -465,7 +440,7 @@ def _chosen(
                 **{p: ibis.literal(True) for p in probed},
             )
         )
-    return fetch(con, chosen)
+    return chosen
 
 
 def _new_events(con: Any, source: Source, events: ir.Table) -> ir.Table:
@@ -486,7 +461,7 @@ def _new_events(con: Any, source: Source, events: ir.Table) -> ir.Table:
 def _to_rescore_appended(
     con: Any, model: Model, inputs: Inputs, instants: tuple[datetime, datetime], prev: ir.Table,
     fresh: ir.Table,
-) -> pa.Table:  # fmt: skip
+) -> ir.Table:  # fmt: skip
     """:func:`_to_rescore` when ``fresh`` holds every event added since ``prev``;
     ``instants``: T and the previous run's."""
     as_of, previous_as_of = instants

@@ -28,6 +28,8 @@ _VALUED = {
     "--as-of": "as_of",
     "--memory-limit": "memory_limit",
     "--engine": "engine",
+    "--since": "since",
+    "--new-events": "new_events",
 }
 _FLAGS = {"--explain": "explain"}
 
@@ -47,13 +49,21 @@ def main() -> None:
 
 
 def replayed(argv: list[str]) -> Path | None:
-    """Replay ``leadscore score`` with these arguments; None when the CLI must run."""
+    """Replay ``leadscore score`` with these arguments; None when the CLI must run.
+
+    A run ``--since`` an earlier output needs ``--new-events`` (a run told the new
+    events); its plan is said first, as the CLI says it.
+    """
     options = score_options(argv)
     if options is None or options.get("engine", "duckdb") != "duckdb":
+        return None
+    told = "since" in options
+    if told != ("new_events" in options):
         return None
     from leadscore.engine import kept_runs
     from leadscore.errors import LeadscoreError
     from leadscore.instants import as_of_instant
+    from leadscore.runs import replayed_plan
 
     try:
         as_of = as_of_instant(options.get("as_of"))
@@ -65,9 +75,16 @@ def replayed(argv: list[str]) -> Path | None:
         options.get("events"),
         explain="explain" in options,
         memory_limit=options.get("memory_limit"),
+        since=options.get("since"),
+        new_events=options.get("new_events"),
     )
     out = Path(options["out"])
-    return out if kept_runs.replay(run_key, out, as_of, _progress()) else None
+    reports = kept_runs.replay(run_key, out, as_of, _progress(), options.get("since"))
+    if reports is None:
+        return None
+    if told:
+        sys.stderr.write(f"{replayed_plan(reports, as_of)}\n")
+    return out
 
 
 def score_options(argv: list[str]) -> dict[str, str] | None:
@@ -75,7 +92,7 @@ def score_options(argv: list[str]) -> dict[str, str] | None:
 
     >>> score_options(["score", "-m", "m.yaml", "--leads=l.csv", "-o", "o.csv", "--explain"])
     {'model': 'm.yaml', 'leads': 'l.csv', 'out': 'o.csv', 'explain': ''}
-    >>> score_options(["score", "-m", "m.yaml", "-l", "l.csv", "-o", "o.csv", "--since", "x"])
+    >>> score_options(["score", "-m", "m.yaml", "-l", "l.csv", "-o", "o.csv", "--keep-state"])
     """
     if not argv or argv[0] != "score":
         return None

@@ -9,6 +9,7 @@ pyarrow or pydantic. Anything else is a full run (:func:`leadscore.api.write_sco
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -17,8 +18,8 @@ from leadscore.engine.progress import Report
 from leadscore.instants import AsOf, as_of_instant
 
 if TYPE_CHECKING:
-    from leadscore.incremental import RescorePlan
     from leadscore.model import Model
+    from leadscore.plans import RescorePlan
 
 
 def score_file(
@@ -56,9 +57,17 @@ def score_file(
     """
     run_key = None
     plain = (since, new_events, cutoff) == (None, None, None) and not keep_state
-    if engine == "duckdb" and db is None and plain:
-        run_key = kept_runs.key(model, leads, events, explain=explain, memory_limit=memory_limit)
-        if kept_runs.replay(run_key, out, as_of_instant(as_of), progress):
+    told = since is not None and new_events is not None and cutoff is None
+    if engine == "duckdb" and db is None and (plain or told):
+        run_key = kept_runs.key(
+            model, leads, events, explain=explain, memory_limit=memory_limit,
+            since=since if told else None, new_events=new_events if told else None,
+        )  # fmt: skip
+        instant = as_of_instant(as_of)
+        reports = kept_runs.replay(run_key, out, instant, progress, since if told else None)
+        if reports is not None:
+            if told and planned is not None:
+                planned(replayed_plan(reports, instant))
             return Path(out)
     from leadscore.api import write_scores
 
@@ -80,3 +89,11 @@ def score_file(
         planned=planned,
         keep_state=keep_state,
     )
+
+
+def replayed_plan(reports: kept_runs.Reports, as_of: datetime) -> RescorePlan:
+    """The plan of a replayed run told the new events, from the counts it reported."""
+    from leadscore.plans import counted
+
+    ((leads,),) = reports.get("leads", [(0,)])
+    return counted(leads, reports.get("reasons", []), as_of, kept=True)

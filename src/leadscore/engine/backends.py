@@ -27,7 +27,7 @@ import pyarrow as pa
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
-from leadscore.engine import Engine, sharing
+from leadscore.engine import Engine, kept_runs, sharing
 from leadscore.errors import ErrorCode, LeadscoreError
 
 ENGINES: tuple[str, ...] = get_args(Engine)
@@ -170,6 +170,7 @@ def upload(con: Any, data: pa.RecordBatchReader, role: str) -> ir.Table:
         con.con.register(f"{name}_source", data)
         con.con.execute(f'CREATE TEMP TABLE "{name}" AS SELECT * FROM "{name}_source"')
         con.con.unregister(f"{name}_source")
+        kept_runs.unreplayable()  # the table holds data of this process
         return con.table(name)
     return con.create_table(name, data.read_all(), temp=True)
 
@@ -201,7 +202,7 @@ def materialize(con: Any, expr: ir.Table, role: str) -> ir.Table:
         return con.table(name)
     if con.name == "duckdb":  # ibis 12 fetches through a method DuckDB 2 lacks
         con._run_pre_execute_hooks(expr)
-        con.con.execute(f'CREATE TEMP TABLE "{name}" AS {con.compile(expr)}')
+        kept_runs.execute(con.con, f'CREATE TEMP TABLE "{name}" AS {con.compile(expr)}')
         return con.table(name)
     table = con.create_table(name, expr, temp=True)
     con.raw_sql(f'ANALYZE "{name}"').close()

@@ -277,26 +277,31 @@ def write_table(con: Any, expr: ir.Table, out: str | Path, progress: Report | No
     return path
 
 
-def fetch(con: Any, expr: ir.Expr) -> pa.Table:
+def fetch(con: Any, expr: ir.Expr, report: str | None = None) -> pa.Table:
     """The (small) result of ``expr`` as an Arrow table; a scalar gives one row.
 
     Read as Arrow from the engine directly: ibis' ``to_pyarrow`` on DuckDB imports
     pandas for its type conversions, a fifth of a second of every command. On DuckDB
-    the answer is recorded for a replay (:mod:`leadscore.engine.kept_runs`).
+    the answer is recorded for a replay (:mod:`leadscore.engine.kept_runs`), which
+    asks again and goes on only when it is the same; ``report`` names an answer that
+    is only reported (a count), which a replay gives as it finds it.
     """
     query = expr.as_table()
     if con.name != "duckdb":
         table: pa.Table = arrow_batches(con, query).read_all()
         return table
     sql = _duckdb_sql(con, query)
-    kept_runs.answered(con.con, sql)  # a replayed run asks again (kept_runs)
+    if report is None:
+        kept_runs.answered(con.con, sql)
+    else:
+        kept_runs.reported(report, sql)
     answer: pa.Table = con.con.sql(sql).to_arrow_reader().read_all()
     return answer
 
 
-def fetch_value(con: Any, expr: ir.Scalar) -> Any:
+def fetch_value(con: Any, expr: ir.Scalar, report: str | None = None) -> Any:
     """The Python value of a scalar expression (``fetch``)."""
-    return fetch(con, expr).column(0)[0].as_py()
+    return fetch(con, expr, report).column(0)[0].as_py()
 
 
 def arrow_batches(con: Any, expr: ir.Table) -> Any:
@@ -343,5 +348,6 @@ def _write(con: Any, expr: ir.Table, tmp: Path, progress: Report | None) -> None
             local.disconnect()
         return
     sql = _duckdb_sql(con, expr)
+    kept_runs.scored_by(sql)
     with enough_memory(), watch(con.con, progress):
         con.con.execute(files.copy(sql, tmp))

@@ -37,7 +37,7 @@ from typing import Any
 
 import duckdb
 
-from leadscore.engine import cache, files
+from leadscore.engine import cache, files, kept_states
 from leadscore.engine.progress import Report, watch
 
 log = logging.getLogger("leadscore")
@@ -47,23 +47,32 @@ log = logging.getLogger("leadscore")
 class Record:
     """One run, as it can be replayed."""
 
-    statements: list[str] = field(default_factory=list)  # executed for their effect
-    answers: list[list[str]] = field(default_factory=list)  # [query, repr(its rows)]
+    # In order: ["x", statement] executed for its effect; ["a", query, repr(its rows)]
+    # an answer the Python code looked at; ["r", name, query] a count it reports;
+    # ["s"] the kept state attached (:mod:`.kept_states`); ["v", parts] the version
+    # the output's state adds once it is written.
+    steps: list[list[str]] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
-    query: str | None = None  # the scoring query
+    query: str | None = None  # the query of the rows written
     replayable: bool = True
+    # A run --since an earlier output, told the new events: the layout of the state
+    # it reads, and its T (:mod:`leadscore.incremental`).
+    layout: str | None = None
+    as_of: str | None = None
 
 
 _active: ContextVar[Record | None] = ContextVar("leadscore_kept_run", default=None)
 
 
 def key(
-    model: Any, leads: Any, events: Any, *, explain: bool, memory_limit: str | None
-) -> str | None:
+    model: Any, leads: Any, events: Any, *, explain: bool, memory_limit: str | None,
+    since: Any = None, new_events: Any = None,
+) -> str | None:  # fmt: skip
     """The key of a run over files; None when such a run is not kept.
 
     ``model`` is a model file (its bytes enter the key) or a model (its ``repr``);
-    ``leads`` and ``events`` must be paths of files leadscore reads.
+    ``leads`` and ``events`` must be paths of files leadscore reads, and so must
+    ``since`` and ``new_events`` of a run told the new events.
     """
     if isinstance(model, str | Path):
         try:
@@ -72,7 +81,8 @@ def key(
             return None
     else:
         identity = repr(model)
-    sources = [leads, *([events] if events is not None else [])]
+    told = [since, new_events] if since is not None or new_events is not None else []
+    sources = [leads, *([events] if events is not None else []), *told]
     if not all(
         isinstance(s, str | Path) and Path(s).suffix.lower() in files.READABLE for s in sources
     ):
@@ -85,6 +95,7 @@ def key(
         "explain": explain,
         "memory_limit": memory_limit,
         "spill": tempfile.gettempdir() if memory_limit else None,
+        "told": [str(s) for s in told],
     }
     text = "\x1e".join([cache.code(), "run", identity, json.dumps(options, sort_keys=True)])
     return hashlib.sha256(text.encode()).hexdigest()
@@ -108,19 +119,49 @@ def keep(record: Record, run_key: str | None) -> None:
         cache.keep(cache.place("runs", run_key, ".json"), json.dumps(asdict(record)))
 
 
+def _recorded() -> Record | None:
+    """The record of this thread's run, when it may be replayed."""
+    record = _active.get()
+    return record if record is not None and record.replayable else None
+
+
 def execute(raw: Any, statement: str) -> None:
-    """Execute a setting or a view on a DuckDB connection; recorded when recording."""
+    """Execute a statement for its effect (a setting, a view, a temporary table) on a
+    DuckDB connection; recorded when recording."""
     raw.execute(statement)
     record = _active.get()
     if record is not None:
-        record.statements.append(statement)
+        record.steps.append(["x", statement])
 
 
 def answered(raw: Any, query: str) -> None:
     """Record ``query``'s answer, which the Python code reads (run it again to get it)."""
-    record = _active.get()
-    if record is not None and record.replayable:
-        record.answers.append([query, repr(raw.execute(query).fetchall())])
+    record = _recorded()
+    if record is not None:
+        record.steps.append(["a", query, repr(raw.execute(query).fetchall())])
+
+
+def reported(name: str, query: str) -> None:
+    """A count the run reports (not a check: a replay gives its own): ``name``."""
+    record = _recorded()
+    if record is not None:
+        record.steps.append(["r", name, query])
+
+
+def state_read(layout: str, as_of: datetime) -> None:
+    """The run reads the kept state linked to its ``--since`` output (of ``layout``, at
+    ``as_of``), attached and exposed here (:mod:`leadscore.engine.kept_states`)."""
+    record = _recorded()
+    if record is not None:
+        record.steps.append(["s"])
+        record.layout, record.as_of = layout, as_of.isoformat()
+
+
+def versioned(parts: kept_states.Parts) -> None:
+    """The version the run adds to the state it read, once its output is written."""
+    record = _recorded()
+    if record is not None:
+        record.steps.append(["v", json.dumps(parts)])
 
 
 def warned(message: str) -> None:
@@ -130,12 +171,11 @@ def warned(message: str) -> None:
         record.warnings.append(message)
 
 
-def scored_by(query: str | None) -> None:
-    """The scoring query of the run; None when it cannot be kept (it reads Python data)."""
+def scored_by(query: str) -> None:
+    """The query whose rows the run writes."""
     record = _active.get()
     if record is not None:
         record.query = query
-        record.replayable = record.replayable and query is not None
 
 
 def unreplayable() -> None:
@@ -145,34 +185,59 @@ def unreplayable() -> None:
         record.replayable = False
 
 
-def replay(run_key: str | None, out: str | Path, as_of: datetime, progress: Report | None) -> bool:
-    """Write the kept run ``run_key``'s results at ``as_of`` to ``out``.
+Reports = dict[str, list[tuple[Any, ...]]]
 
-    False when it cannot be replayed (then nothing is written): the caller makes a
+
+def replay(
+    run_key: str | None, out: str | Path, as_of: datetime, progress: Report | None,
+    since: Any = None,
+) -> Reports | None:  # fmt: skip
+    """Write the kept run ``run_key``'s results at ``as_of`` to ``out``: its reported
+    counts, by name. ``since``: the earlier output of a run told the new events.
+
+    None when it cannot be replayed (then nothing is written): the caller makes a
     full run.
     """
     record = _load(cache.read(cache.place("runs", run_key, ".json")))
     path = Path(out)
     if record is None or record.query is None or not files.writable(path):
-        return False
+        return None
+    if record.as_of is not None and record.as_of != as_of.isoformat():
+        return None
     raw = duckdb.connect()
+    reports: Reports = {}
     try:
-        for statement in record.statements:
-            raw.execute(statement)
-        for query, answer in record.answers:
-            if repr(raw.execute(query).fetchall()) != answer:
-                return False
         cache.set_instant(raw, as_of)
+        found, parts = None, []
+        for kind, *step in record.steps:
+            if kind == "x":
+                raw.execute(step[0])
+            elif kind == "a" and repr(raw.execute(step[0]).fetchall()) != step[1]:
+                log.debug("kept run %s not replayed: another answer to %s", run_key, step[0])
+                return None
+            elif kind == "r":
+                reports[step[0]] = raw.execute(step[1]).fetchall()
+            elif kind == "s":
+                found = kept_states.find(since, str(record.layout), as_of)
+                if found is None:
+                    log.debug("kept run %s not replayed: no kept state of %s", run_key, since)
+                    return None
+                kept_states.attach(raw, found.path)
+                kept_states.create_views(raw, found)
+            elif kind == "v":
+                parts = [(leads, list(values)) for leads, values in json.loads(step[0])]
         with files.replacing(path) as tmp, watch(raw, progress):
             raw.execute(files.copy(record.query, tmp))
+        if found is not None and parts:
+            kept_states.keep_version(raw, found, parts, path)
     except duckdb.Error as exc:  # a full run says what is wrong, or succeeds
         log.debug("kept run %s not replayed: %s", run_key, exc)
-        return False
+        return None
     finally:
         raw.close()
     for message in record.warnings:
         log.warning(message)
-    return True
+    return reports
 
 
 def _load(text: str | None) -> Record | None:
@@ -186,8 +251,11 @@ def _load(text: str | None) -> Record | None:
         return None
     valid = (
         isinstance(record.query, str)
-        and all(isinstance(s, str) for s in record.statements)
-        and all(isinstance(a, list) and len(a) == 2 for a in record.answers)
+        and all(isinstance(s, list) and s and s[0] in STEPS for s in record.steps)
+        and all(len(s) == STEPS[s[0]] and all(isinstance(p, str) for p in s) for s in record.steps)
         and all(isinstance(w, str) for w in record.warnings)
     )
     return record if valid else None
+
+
+STEPS = {"x": 2, "a": 3, "r": 3, "s": 1, "v": 2}  # each kind of step, and its length

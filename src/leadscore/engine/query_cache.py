@@ -77,17 +77,17 @@ def results(con: Any, key: str | None, compile_query: Callable[[], ir.Table]) ->
     name = f"leadscore_results_{next(_views)}"
     if sql is not None:
         try:
-            con.con.execute(f'CREATE OR REPLACE TEMP VIEW "{name}" AS {sql}')
-            kept_runs.scored_by(sql)
+            kept_runs.execute(con.con, f'CREATE OR REPLACE TEMP VIEW "{name}" AS {sql}')
             return con.table(name)
         except duckdb.Error as exc:  # damaged: compile again, and replace it
             log.debug("kept query %s not used: %s", path, exc)
     expr = compile_query()
     con._run_pre_execute_hooks(expr)
     sql = con.compile(expr)
-    con.con.execute(f'CREATE OR REPLACE TEMP VIEW "{name}" AS {sql}')
+    kept_runs.execute(con.con, f'CREATE OR REPLACE TEMP VIEW "{name}" AS {sql}')
     cache.keep(path, sql)
-    kept_runs.scored_by(sql if key is not None else None)
+    if key is None:  # it reads tables of this process
+        kept_runs.unreplayable()
     return con.table(name)
 
 

@@ -37,19 +37,16 @@ state.
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 import ibis
 import ibis.expr.types as ir
 
-from leadscore.engine import cache, sharing
+from leadscore.engine import cache, kept_states, sharing
 from leadscore.engine.backends import materialize
 from leadscore.engine.events import (
     LEAD,
@@ -62,27 +59,13 @@ from leadscore.engine.events import (
     sharing_leads,
 )
 from leadscore.engine.fingerprints import EVENT_COUNT, EVENT_SUM, SHARES, event_digest
+from leadscore.engine.kept_states import CATALOG, VERSION, State, attach, create_views, prune
 from leadscore.model import Model
 
 log = logging.getLogger("leadscore")
+assert LEAD == kept_states.LEAD
 
-CATALOG = "leadscore_state"
-VERSION = "_version"
-KEPT_LEADS = "leadscore_state_leads"  # the temporary views of one version's rows
-KEPT_VALUES = "leadscore_state_values"
 KeyFn = Callable[[ir.Column], ir.Value]
-
-
-@dataclass(frozen=True)
-class State:
-    """A kept version of the per-lead aggregates."""
-
-    path: Path
-    version: int
-    chain: tuple[int, ...]  # the version and its ancestors
-    as_of: datetime
-    layout: str
-    values: int  # how many ``values_<i>`` tables
 
 
 def keeps(con: Any, model: Model, spills: bool) -> bool:
@@ -233,11 +216,6 @@ def _execute(con: Any, statement: str, expr: ir.Table) -> None:
     con.con.execute(statement.format(con.compile(expr)))
 
 
-def attach(con: Any, path: Path, read_only: bool = False) -> None:
-    mode = " (READ_ONLY)" if read_only else ""
-    con.con.execute(f"ATTACH '{_quoted(str(path))}' AS {CATALOG}{mode}")
-
-
 def keep(
     con: Any, model: Model, events: ir.Table, as_of: datetime, key: KeyFn, shape: str
 ) -> State:
@@ -247,7 +225,7 @@ def keep(
     assert folder is not None
     path = folder / "states" / f"{uuid.uuid4().hex}.duckdb"
     path.parent.mkdir(parents=True, exist_ok=True)
-    attach(con, path)
+    attach(con.con, path)
     version = ibis.literal(1, type="int32").name(VERSION)
     written = []
     for i, rows in enumerate(values):
@@ -261,144 +239,11 @@ def keep(
     )
     con.con.execute(f"INSERT INTO {CATALOG}.versions VALUES (1, NULL, ?)", [as_of])
     con.con.execute(f"CHECKPOINT {CATALOG}")
-    _prune(path.parent)
+    prune(path.parent)
     return State(path, 1, (1,), as_of, shape, len(values))
 
 
 def views(con: Any, state: State) -> tuple[ir.Table, list[ir.Table]]:
-    """The kept rows of ``state``'s version, as temporary views of ``con``."""
-    chain = ", ".join(str(v) for v in state.chain)
-
-    def view(name: str, table: str, keys: str) -> ir.Table:
-        newest = (
-            f" QUALIFY row_number() OVER (PARTITION BY {keys} ORDER BY {VERSION} DESC) = 1"
-            if len(state.chain) > 1
-            else ""
-        )
-        con.con.execute(
-            f'CREATE OR REPLACE TEMP VIEW "{name}" AS SELECT * EXCLUDE ({VERSION}) '
-            f"FROM {CATALOG}.{table} WHERE {VERSION} IN ({chain}){newest}"
-        )
-        return con.table(name)
-
-    leads = view(KEPT_LEADS, "leads", LEAD)
-    values = [
-        view(f"{KEPT_VALUES}_{i}", f"values_{i}", f"{LEAD}, _value") for i in range(state.values)
-    ]
+    """The kept rows of ``state``'s version, as temporary views of ``con`` (attached)."""
+    leads, *values = (con.table(name) for name in create_views(con.con, state))
     return leads, values
-
-
-def add_version(con: Any, state: State, parts: list[tuple[ir.Table, list[ir.Table]]]) -> State:
-    """Keep ``parts`` (per-lead and ``(lead, value)`` tables, in kept form) as a new
-    version after ``state``'s (attached), in one transaction."""
-    raw = con.con
-    latest = raw.execute(f"SELECT max(version) FROM {CATALOG}.versions").fetchall()[0][0]
-    version = int(latest) + 1
-    stamp = ibis.literal(version, type="int32").name(VERSION)
-    raw.execute("BEGIN TRANSACTION")
-    try:
-        for leads, values in parts:
-            insert = f"INSERT INTO {CATALOG}.leads BY NAME {{}}"
-            _execute(con, insert, leads.select(*leads.columns, stamp))
-            for i, rows in enumerate(values):
-                insert = f"INSERT INTO {CATALOG}.values_{i} BY NAME {{}}"
-                _execute(con, insert, rows.select(*rows.columns, stamp))
-        raw.execute(
-            f"INSERT INTO {CATALOG}.versions VALUES (?, ?, ?)",
-            [version, state.version, state.as_of],
-        )
-        raw.execute("COMMIT")
-    except BaseException:
-        raw.execute("ROLLBACK")
-        raise
-    chain = (version, *state.chain)
-    return State(state.path, version, chain, state.as_of, state.layout, state.values)
-
-
-# The links from outputs to versions
-
-
-def _link_file(output: Path) -> Path | None:
-    name = hashlib.sha256(str(output.resolve()).encode()).hexdigest()
-    return cache.place("states", name, ".json")
-
-
-def link(output: Path, state: State) -> None:
-    """Link the output just written to ``state`` (see the module)."""
-    where = _link_file(output)
-    if where is None:
-        return
-    stat = output.stat()
-    record = {
-        "path": str(state.path),
-        "version": state.version,
-        "chain": list(state.chain),
-        "as_of": state.as_of.isoformat(),
-        "layout": state.layout,
-        "values": state.values,
-        "size": stat.st_size,
-        "mtime_ns": stat.st_mtime_ns,
-    }
-    cache.keep(where, json.dumps(record))
-
-
-def find(output: object, shape: str, as_of: datetime) -> State | None:
-    """The state linked to the earlier output ``output`` when it is usable at ``as_of``
-    for inputs of layout ``shape``; None otherwise (said in the debug log)."""
-    if not isinstance(output, str | Path):
-        return None
-    path = Path(output)
-    where = _link_file(path) if path.is_file() else None
-    text = cache.read(where)
-    if text is None:
-        return None
-    try:
-        record = json.loads(text)
-        stat = path.stat()
-        state = State(
-            Path(record["path"]),
-            int(record["version"]),
-            tuple(int(v) for v in record["chain"]),
-            datetime.fromisoformat(record["as_of"]),
-            str(record["layout"]),
-            int(record["values"]),
-        )
-        same_file = (record["size"], record["mtime_ns"]) == (stat.st_size, stat.st_mtime_ns)
-    except (ValueError, KeyError, TypeError, OSError) as exc:
-        log.debug("state of %s not used: %s", path, exc)
-        return None
-    why = None
-    if not same_file:
-        why = "the output changed since it was written"
-    elif state.layout != shape:
-        why = "the model, the inputs' columns or leadscore changed"
-    elif state.as_of != as_of:
-        why = "T moved"
-    elif not state.path.is_file():
-        why = "its file is gone"
-    if why is not None:
-        log.debug("state of %s not used: %s", path, why)
-        return None
-    return state
-
-
-def _prune(folder: Path) -> None:
-    """Remove the state files no link names any more, beyond the newest few."""
-    try:
-        linked = set()
-        for link_path in folder.glob("*.json"):
-            try:
-                linked.add(json.loads(link_path.read_text(encoding="utf-8"))["path"])
-            except (OSError, ValueError, KeyError):
-                continue
-        files = sorted(folder.glob("*.duckdb"), key=lambda p: p.stat().st_mtime, reverse=True)
-        for old in files[cache.KEPT // 8 :]:
-            if str(old) not in linked:
-                old.unlink(missing_ok=True)
-                Path(f"{old}.wal").unlink(missing_ok=True)
-    except OSError as exc:
-        log.debug("states not pruned: %s", exc)
-
-
-def _quoted(text: str) -> str:
-    return text.replace("'", "''")
