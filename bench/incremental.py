@@ -13,7 +13,12 @@ hour before AS_OF, a pricing-page view) to 1 % of the leads and measures, as who
 - **next day, no decay**: the same model without `half_life_days`: only the leads
   with a new event or an event crossing the window or an inactivity horizon;
 - **told the new events** (same T, and next day without decay): `--new-events`
-  with the late events alone, so the other leads' events are not read in full.
+  with the late events alone, so the other leads' events are not read in full;
+- **told, from kept aggregates** (same T): yesterday's run kept its state
+  (`--keep-state`), so the told run merges the chosen leads' kept aggregates with
+  their new events' and reads no old event. Measured twice: the first run is
+  compiled and kept, the second replayed by DuckDB alone, as every later day's run
+  of the same job is (`leadscore.engine.kept_runs`).
 
 Each incremental result is compared with its full run lead by lead (numbers to 1e-9
 relative). Prints seconds, peak RSS, leads re-scored and the ratio incremental/full
@@ -92,13 +97,14 @@ def undecayed_model(work: Path) -> Path:
 API_CALL = """
 import json, sys, time
 import leadscore
-model, leads, events, out, as_of, since, new, plan = sys.argv[1:]
+model, leads, events, out, as_of, since, new, plan, keep = sys.argv[1:]
 m = leadscore.load_model(model)
 score_file = leadscore.score_file  # imported here: leadscore's names load on first use
 plans = []
 start = time.perf_counter()
 told = {"new_events": new} if new else {}
-score_file(m, leads, events, out, as_of=as_of, since=since or None, planned=plans.append, **told)
+score_file(m, leads, events, out, as_of=as_of, since=since or None, planned=plans.append,
+           keep_state=keep == "1", **told)
 seconds = time.perf_counter() - start
 if plans:
     open(plan, "w").write(json.dumps({"rescored": plans[0].rescored, "text": str(plans[0])}))
@@ -114,14 +120,15 @@ def score(
     as_of: str,
     since: Path | None = None,
     new: Path | None = None,
+    keep_state: bool = False,
 ) -> tuple[Run, dict[str, Any]]:
     """One measured scoring call in a fresh process, and the plan of a --since run
-    (told the ``new`` events, when given)."""
+    (told the ``new`` events, when given); ``keep_state``: a full run keeps its state."""
     plan = out.with_suffix(".plan.json")
     plan.unlink(missing_ok=True)
     leads = folder / "leads.parquet"
     argv = [sys.executable, "-c", API_CALL, str(model), str(leads), str(events), str(out)]
-    argv += [as_of, str(since or ""), str(new or ""), str(plan)]
+    argv += [as_of, str(since or ""), str(new or ""), str(plan), "1" if keep_state else "0"]
     run = measure(argv, f"score {'--since' if since else 'full'} {out.name}", out)
     return run, json.loads(plan.read_text()) if plan.exists() else {}
 
@@ -148,19 +155,22 @@ def main(argv: list[str] | None = None) -> int:
             .strftime("%Y-%m-%dT%H:%M:%SZ")
         )
         scenarios = [
-            ("same T, 1 % late events", model, AS_OF, None),
-            ("same T, told the new events", model, AS_OF, new),
-            ("next day (decay)", model, next_day, None),
-            ("next day, no decay", plain, next_day, None),
-            ("next day, no decay, told the new events", plain, next_day, new),
+            ("same T, 1 % late events", model, AS_OF, None, False),
+            ("same T, told the new events", model, AS_OF, new, False),
+            ("same T, told, from kept aggregates (1st run)", model, AS_OF, new, True),
+            ("same T, told, from kept aggregates (2nd run)", model, AS_OF, new, True),
+            ("next day (decay)", model, next_day, None, False),
+            ("next day, no decay", plain, next_day, None, False),
+            ("next day, no decay, told the new events", plain, next_day, new, False),
         ]
-        baselines: dict[Path, Path] = {}
+        baselines: dict[tuple[Path, bool], Path] = {}
         fulls: dict[tuple[Path, str], Run] = {}
-        for name, used, as_of, told in scenarios:
-            if used not in baselines:
-                baselines[used] = work / f"yesterday_{used.stem}.parquet"
+        for name, used, as_of, told, kept in scenarios:
+            if (used, kept) not in baselines:  # yesterday's output (keeping its state)
+                yesterday = work / f"yesterday_{used.stem}{'_kept' if kept else ''}.parquet"
                 original = folder / "events.parquet"
-                score(used, folder, original, baselines[used], AS_OF)
+                score(used, folder, original, yesterday, AS_OF, keep_state=kept)
+                baselines[used, kept] = yesterday
             slug = re.sub(r"\W+", "_", name)
             if (used, as_of) not in fulls:  # one full run per model and instant
                 fulls[used, as_of], _ = score(
@@ -168,8 +178,9 @@ def main(argv: list[str] | None = None) -> int:
                 )
             full = fulls[used, as_of]
             since, plan = score(
-                used, folder, events, work / f"since_{slug}.parquet", as_of, baselines[used], told
-            )
+                used, folder, events, work / f"since_{slug}.parquet", as_of,
+                baselines[used, kept], told,
+            )  # fmt: skip
             mismatches = differences(full.output, since.output)
             if mismatches:
                 failed = True

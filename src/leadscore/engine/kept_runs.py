@@ -16,6 +16,14 @@ lead), a missing or damaged record, or an error of the engine means a full run,
 which then gives the results or the message. A run whose SQL depends on the data
 itself (derived fields computed in Python over distinct values) is not kept.
 
+A run ``since`` an earlier output told the new events, whose leads merge kept
+aggregates (:mod:`leadscore.engine.state`), is kept too: its steps in order — the
+statements, among them the temporary tables of the chosen keys and rows, the
+answers it checked, the counts it reports (not checked: the replay gives its
+own), the point where it attached the kept state (found again by the replay,
+from the link of its ``since`` output: :mod:`leadscore.engine.kept_states`), and
+the version it adds once its output is written.
+
 The replay needs neither ibis, pyarrow nor pydantic: ``leadscore score`` replays
 before it imports them (:mod:`leadscore.launch`), a start-up of about 0.1 s where a
 full run's is about 1 s. This module imports only DuckDB and the standard library.
