@@ -200,6 +200,14 @@ def test_a_chain_of_told_runs_keeps_merging(tmp_path: Path) -> None:
     # From day0 again (another branch): day1's rows are not in day0's state.
     runs.told(day0, LEADS, EVENTS, second, "day2b")
     assert runs.merged == 2
+    # An id a new event of day1 holds (kept in day1's version, not in the events
+    # kept on day0) comes again for L3: both holders are scored from their events.
+    again = [view("L3", 0.3, "n1", "s7")]
+    runs.told(day1, LEADS, [*EVENTS, *first], again, "day2c")
+    assert (runs.plans[-1].rescored, runs.merged) == (2, 0)
+    # On day0's branch, that id is new: L3 is merged.
+    runs.told(day0, LEADS, EVENTS, again, "day2d")
+    assert (runs.plans[-1].rescored, runs.merged) == (1, 1)
 
 
 def test_the_state_is_not_used_when_T_moved_or_the_output_changed(tmp_path: Path) -> None:

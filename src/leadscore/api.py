@@ -106,7 +106,7 @@ class Session:
         except (duckdb.Error, OSError) as exc:  # a state that cannot be kept costs time only
             log.warning("the state was not kept (%s); scoring without it", exc)
             return self._kept(part)
-        leads, _ = state.views(self.con, kept)
+        leads, _, _ = state.views(self.con, kept)
         kept_runs.unreplayable()  # its SQL reads the kept file
 
         def aggregated(plan: EventPlan, weighted: ir.Table) -> list[ir.Table]:

@@ -144,9 +144,10 @@ def rescore(
     kept = None
     if new_events is not None and inputs.events is not None:
         fresh = _new_events(con, new_events, inputs.events)
-        instants = (as_of, previous_as_of)
-        keys = _to_rescore_appended(con, model, inputs, instants, prev, fresh)
         kept = _kept_state(con, model, inputs, as_of, previous, new_events, spills)
+        instants = (as_of, previous_as_of)
+        kept_ids = None if kept is None else kept.ids
+        keys = _to_rescore_appended(con, model, inputs, instants, prev, fresh, kept_ids)
     else:
         keys = _to_rescore(con, model, inputs, as_of, previous_as_of, prev)
     if kept is None:  # the Python side reads the keys (and only a told run is kept)
@@ -195,10 +196,21 @@ def _rescored(
     return _scored(con, model, leads, events, as_of, explain, spills), events
 
 
+@dataclass(frozen=True)
+class KeptState:
+    """The kept state a run told the new events merges from, attached."""
+
+    state: kept_states.State
+    new_events: ir.Table  # read like the events
+    leads: ir.Table  # the views of its version's rows
+    values: list[ir.Table]
+    ids: ir.Table | None  # the events' ids, when kept
+
+
 def _kept_state(
     con: Any, model: Model, inputs: Inputs, as_of: datetime, previous: Source,
     new_events: Source, spills: bool,
-) -> tuple[kept_states.State, ir.Table] | None:  # fmt: skip
+) -> KeptState | None:  # fmt: skip
     """The kept aggregates of ``previous`` usable here (attached), and the new events
     read like the events; None when there are none (:mod:`leadscore.engine.state`)."""
     assert inputs.events is not None
@@ -214,22 +226,24 @@ def _kept_state(
         log.debug("state not used: %s has other columns or types than the events", where)
         return None
     try:
-        kept_states.attach(con.con, found.path)
+        kept_states.attach(con.con, found.path, read_only=True)
     except duckdb.Error as exc:  # another run holds it, or it is damaged: only time lost
         log.debug("state not used: %s", exc)
         return None
-    return found, table
+    kept_runs.state_read(found.layout, found.as_of)
+    leads, values, ids = state.views(con, found)
+    return KeptState(found, table, leads, values, ids)
 
 
 def _rescored_from_state(
-    con: Any, model: Model, inputs: Inputs, keys: ir.Table,
-    kept: tuple[kept_states.State, ir.Table], as_of: datetime, explain: bool,
+    con: Any, model: Model, inputs: Inputs, keys: ir.Table, kept: KeptState,
+    as_of: datetime, explain: bool,
 ) -> tuple[ir.Table, Callable[[Any], None]]:  # fmt: skip
     """The results of the leads of ``keys``: their kept aggregates merged with their
     new events', except those whose new event's id another event holds (``READS``),
     scored from their events; and what keeps the new version of the state once the
     output is written."""
-    found, new_events = kept
+    found, new_events = kept.state, kept.new_events
     events = inputs.events
     assert events is not None
     key = key_function(inputs.leads, events)
@@ -245,9 +259,8 @@ def _rescored_from_state(
 
     leads = once(inputs.leads.semi_join(chosen, key(inputs.leads.lead_id) == chosen[LEAD]), "leads")
     mine = once(new_events.semi_join(chosen, key(new_events.lead_id) == chosen[LEAD]), "new_events")
-    kept_runs.state_read(found.layout, found.as_of)
-    kept_leads, kept_values = state.views(con, found)
-    old_leads = once(kept_leads.semi_join(chosen, LEAD), "kept_leads")
+    kept_values = kept.values
+    old_leads = once(kept.leads.semi_join(chosen, LEAD), "kept_leads")
 
     @functools.cache
     def planned() -> tuple[EventPlan, ir.Table]:  # compiled only when the SQL is not kept
@@ -299,11 +312,14 @@ def _rescored_from_state(
             ]
             own_leads = state.with_totals(plan, own_leads.semi_join(reading, LEAD), own_values)
             versions.append(_named_part(once(own_leads, "own_leads"), own_values))
-    kept_runs.versioned(versions)
+    ids = None  # every new event's id, for the runs after this one
+    if kept.ids is not None:
+        ids = once(state.kept_ids(new_events, key), "new_ids").get_name()
+    kept_runs.versioned(versions, ids)
 
     def written(output: Any) -> None:
         if isinstance(output, Path):
-            kept_states.keep_version(con.con, found, versions, output)
+            kept_states.keep_version(con.con, found, versions, ids, output)
 
     return fresh, written
 
@@ -460,10 +476,12 @@ def _new_events(con: Any, source: Source, events: ir.Table) -> ir.Table:
 
 def _to_rescore_appended(
     con: Any, model: Model, inputs: Inputs, instants: tuple[datetime, datetime], prev: ir.Table,
-    fresh: ir.Table,
+    fresh: ir.Table, kept_ids: ir.Table | None = None,
 ) -> ir.Table:  # fmt: skip
     """:func:`_to_rescore` when ``fresh`` holds every event added since ``prev``;
-    ``instants``: T and the previous run's."""
+    ``instants``: T and the previous run's; ``kept_ids``: the ids of the events before
+    ``fresh``, kept with the state (:func:`leadscore.engine.state.kept_ids`), read
+    instead of the events' (sorted, often far fewer to read)."""
     as_of, previous_as_of = instants
     leads, events = inputs.leads, inputs.events
     assert events is not None
@@ -473,8 +491,14 @@ def _to_rescore_appended(
     shared = collided = None
     if "event_id" in fresh.columns:  # a new copy can take an event from its holder
         ids = keyed_ids(fresh).select("_eid").distinct()
-        holders = keyed_ids(events).semi_join(ids, "_eid")
-        holders = sharing.kept(holders.select("_eid", _lead=key(holders.lead_id)), "holders")
+        if kept_ids is None:
+            every = keyed_ids(events)
+            every = every.select("_eid", _lead=key(every.lead_id))
+        else:  # the kept ids and the new events' own
+            own = keyed_ids(fresh)
+            own = own.select("_eid", _lead=key(own.lead_id))
+            every = kept_ids.select("_eid", _lead=kept_ids[LEAD]).cast(own.schema()).union(own)
+        holders = sharing.kept(every.semi_join(ids, "_eid"), "holders")
         touched = touched.union(holders.select(_touched=holders._lead))
         shared = crossed_leads(holders)
         # Kept aggregates cannot lose an event to de-duplication: such leads are read.

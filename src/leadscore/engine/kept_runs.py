@@ -165,11 +165,11 @@ def state_read(layout: str, as_of: datetime) -> None:
         record.layout, record.as_of = layout, as_of.isoformat()
 
 
-def versioned(parts: kept_states.Parts) -> None:
+def versioned(parts: kept_states.Parts, ids: str | None) -> None:
     """The version the run adds to the state it read, once its output is written."""
     record = _recorded()
     if record is not None:
-        record.steps.append(["v", json.dumps(parts)])
+        record.steps.append(["v", json.dumps({"parts": parts, "ids": ids})])
 
 
 def warned(message: str) -> None:
@@ -216,7 +216,7 @@ def replay(
     reports: Reports = {}
     try:
         cache.set_instant(raw, as_of)
-        found, parts = None, []
+        found, parts, ids = None, [], None
         for kind, *step in record.steps:
             if kind == "x":
                 raw.execute(step[0])
@@ -230,14 +230,16 @@ def replay(
                 if found is None:
                     log.debug("kept run %s not replayed: no kept state of %s", run_key, since)
                     return None
-                kept_states.attach(raw, found.path)
+                kept_states.attach(raw, found.path, read_only=True)
                 kept_states.create_views(raw, found)
             elif kind == "v":
-                parts = [(leads, list(values)) for leads, values in json.loads(step[0])]
+                added = json.loads(step[0])
+                parts = [(leads, list(values)) for leads, values in added["parts"]]
+                ids = added["ids"]
         with files.replacing(path) as tmp, watch(raw, progress):
             raw.execute(files.copy(record.query, tmp))
         if found is not None and parts:
-            kept_states.keep_version(raw, found, parts, path)
+            kept_states.keep_version(raw, found, parts, ids, path)
     except duckdb.Error as exc:  # a full run says what is wrong, or succeeds
         log.debug("kept run %s not replayed: %s", run_key, exc)
         return None

@@ -2,8 +2,9 @@
 
 What a replayed run (:mod:`leadscore.engine.kept_runs`) needs of a kept state, with
 DuckDB and the standard library only: find the state linked to an earlier output,
-attach it, expose one version's rows as temporary views, add a version from named
-tables, and link the new output to it. :mod:`leadscore.engine.state` computes what
+attach it (read only, but for the full run that writes it), expose one version's
+rows as temporary views, add a version from named tables, and link the new output
+to it. :mod:`leadscore.engine.state` computes what
 is kept (with ibis) and uses these.
 """
 
@@ -12,102 +13,139 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from dataclasses import dataclass
+import time
+import uuid
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import duckdb
 
-from leadscore.engine import cache
+from leadscore.engine import cache, files
 
 log = logging.getLogger("leadscore")
 
 CATALOG = "leadscore_state"
-VERSION = "_version"
 LEAD = "lead_key"  # the lead key of the kept rows (leadscore.engine.events.LEAD)
 KEPT_LEADS = "leadscore_state_leads"  # the temporary views of one version's rows
 KEPT_VALUES = "leadscore_state_values"
+KEPT_IDS = "leadscore_state_ids"
 
 # A version's rows, by table: the per-lead table and its (lead, value) tables.
 Parts = list[tuple[str, list[str]]]
+IDS = "ids"  # the (_eid, lead key) of every event with an id, sorted by id
 
 
 @dataclass(frozen=True)
 class State:
-    """A kept version of the per-lead aggregates."""
+    """A kept version of the per-lead aggregates: the kept file and the versions
+    added after it, oldest first (each a set of Parquet files beside it)."""
 
     path: Path
-    version: int
-    chain: tuple[int, ...]  # the version and its ancestors
+    deltas: tuple[str, ...]
     as_of: datetime
     layout: str
     values: int  # how many ``values_<i>`` tables
+    ids: bool  # whether the events' ids are kept (the events have an event_id)
+
+    def delta_file(self, delta: str, table: str) -> Path:
+        """The rows of ``table`` (``leads``, ``values_<i>``) that version ``delta`` added."""
+        return self.path.with_name(f"{self.path.stem}.{delta}.{table}.parquet")
+
+    def tables(self) -> list[str]:
+        return ["leads", *(f"values_{i}" for i in range(self.values))]
+
+    def files(self) -> list[Path]:
+        """The kept file and the files of the versions after it."""
+        added = [*self.tables(), *([IDS] if self.ids else [])]
+        return [self.path, *(self.delta_file(d, table) for d in self.deltas for table in added)]
 
 
-def attach(raw: Any, path: Path) -> None:
+def attach(raw: Any, path: Path, read_only: bool = False) -> None:
     """Attach the kept file ``path`` to the DuckDB connection ``raw``."""
-    raw.execute(f"ATTACH '{_quoted(str(path))}' AS {CATALOG}")
+    mode = " (READ_ONLY)" if read_only else ""
+    raw.execute(f"ATTACH '{_quoted(str(path))}' AS {CATALOG}{mode}")
 
 
 def create_views(raw: Any, state: State) -> list[str]:
     """The kept rows of ``state``'s version as temporary views of ``raw`` (attached):
-    the names of the per-lead view and of the ``(lead, value)`` views."""
-    chain = ", ".join(str(v) for v in state.chain)
+    the names of the per-lead view and of the ``(lead, value)`` views.
 
-    def view(name: str, table: str, keys: str) -> str:
-        newest = (
-            f" QUALIFY row_number() OVER (PARTITION BY {keys} ORDER BY {VERSION} DESC) = 1"
-            if len(state.chain) > 1
-            else ""
-        )
-        raw.execute(
-            f'CREATE OR REPLACE TEMP VIEW "{name}" AS SELECT * EXCLUDE ({VERSION}) '
-            f"FROM {CATALOG}.{table} WHERE {VERSION} IN ({chain}){newest}"
-        )
-        return name
+    A lead's rows are those of the newest version holding any: a version holds all
+    of a merged lead's per-lead row, and all of its ``(lead, value)`` rows when it
+    has new ones (merged with the older ones), so whole leads are taken from it.
+    """
+    names = [KEPT_LEADS, *(f"{KEPT_VALUES}_{i}" for i in range(state.values))]
+    if state.ids:  # every version's new ids, none replaced
+        typed = ", ".join(f'CAST("{c}" AS {t}) AS "{c}"' for c, t in _columns(raw, IDS))
+        paths = (_quoted(str(state.delta_file(d, IDS))) for d in state.deltas)
+        added = "".join(f" UNION ALL SELECT {typed} FROM read_parquet('{p}')" for p in paths)
+        kept = f"SELECT * FROM {CATALOG}.{IDS}{added}"
+        raw.execute(f'CREATE OR REPLACE TEMP VIEW "{KEPT_IDS}" AS {kept}')
+    for name, table in zip(names, state.tables(), strict=True):
+        kept = f"SELECT * FROM {CATALOG}.{table}"
+        if state.deltas:
+            typed = ", ".join(f'CAST("{c}" AS {t}) AS "{c}"' for c, t in _columns(raw, table))
+            added = " UNION ALL ".join(
+                f"SELECT {typed}, {depth} AS _depth FROM read_parquet('{_quoted(str(f))}')"
+                for depth, f in enumerate((state.delta_file(d, table) for d in state.deltas), 1)
+            )
+            newest = (
+                f"SELECT * EXCLUDE (_depth) FROM ({added}) "
+                f"QUALIFY _depth = max(_depth) OVER (PARTITION BY {LEAD})"
+            )
+            kept = (
+                f"{newest} UNION ALL BY NAME SELECT k.* FROM ({kept}) k "
+                f"ANTI JOIN ({added}) a ON k.{LEAD} = a.{LEAD}"
+            )
+        raw.execute(f'CREATE OR REPLACE TEMP VIEW "{name}" AS {kept}')
+    return names
 
-    values = [
-        view(f"{KEPT_VALUES}_{i}", f"values_{i}", f"{LEAD}, _value") for i in range(state.values)
-    ]
-    return [view(KEPT_LEADS, "leads", LEAD), *values]
 
-
-def add_version(raw: Any, state: State, parts: Parts) -> State:
+def add_version(raw: Any, state: State, parts: Parts, ids: str | None) -> State:
     """Keep the rows of the tables or views named in ``parts`` as a new version after
-    ``state``'s (attached), in one transaction."""
-    latest = raw.execute(f"SELECT max(version) FROM {CATALOG}.versions").fetchall()[0][0]
-    version = int(latest) + 1
-    raw.execute("BEGIN TRANSACTION")
-    try:
-        for leads, values in parts:
-            for table, name in [
-                ("leads", leads),
-                *((f"values_{i}", v) for i, v in enumerate(values)),
-            ]:
-                raw.execute(
-                    f"INSERT INTO {CATALOG}.{table} BY NAME "
-                    f'SELECT *, {version}::INTEGER AS {VERSION} FROM "{name}"'
-                )
-        raw.execute(
-            f"INSERT INTO {CATALOG}.versions VALUES (?, ?, ?)",
-            [version, state.version, state.as_of],
+    ``state``'s, with the new events' ids (``ids``, when kept): Parquet files beside
+    the kept file, which is only read."""
+    delta = uuid.uuid4().hex[:16]
+    version = replace(state, deltas=(*state.deltas, delta))
+    tables = [(table, [p[0] if i == 0 else p[1][i - 1] for p in parts])
+              for i, table in enumerate(state.tables())]  # fmt: skip
+    if state.ids and ids is not None:
+        tables.append((IDS, [ids]))
+    for table, rows in tables:
+        union = " UNION ALL BY NAME ".join(f'SELECT * FROM "{name}"' for name in rows)
+        # Parquet has no 128-bit integers (sums of hashes): as decimals, read back.
+        typed = ", ".join(
+            f'CAST("{c}" AS DECIMAL(38, 0)) AS "{c}"' if t in _WIDE else f'"{c}"'
+            for c, t in _columns(raw, table)
         )
-        raw.execute("COMMIT")
-    except BaseException:
-        raw.execute("ROLLBACK")
-        raise
-    chain = (version, *state.chain)
-    return State(state.path, version, chain, state.as_of, state.layout, state.values)
+        query = f"SELECT {typed} FROM ({union})"
+        with files.replacing(version.delta_file(delta, table)) as tmp:
+            raw.execute(files.copy(query, tmp))
+    return version
 
 
-def keep_version(raw: Any, state: State, parts: Parts, output: Path) -> None:
-    """Add ``parts`` as a version after ``state`` and link ``output`` (just written) to
-    it; a failure only warns: the output stands, and the next run reads events."""
+_WIDE = ("HUGEINT", "UHUGEINT")
+
+
+def _columns(raw: Any, table: str) -> list[tuple[str, str]]:
+    """The columns of a kept table (attached), in order, with their types."""
+    found: list[tuple[str, str]] = raw.execute(
+        "SELECT column_name, data_type FROM duckdb_columns() "
+        "WHERE database_name = ? AND table_name = ? ORDER BY column_index",
+        [CATALOG, table],
+    ).fetchall()
+    return found
+
+
+def keep_version(raw: Any, state: State, parts: Parts, ids: str | None, output: Path) -> None:
+    """Add ``parts`` and ``ids`` as a version after ``state`` and link ``output`` (just
+    written) to it; a failure only warns: the output stands, the next run reads events."""
     if not output.is_file():
         return
     try:
-        link(output, add_version(raw, state, parts))
+        link(output, add_version(raw, state, parts, ids))
     except (duckdb.Error, OSError) as exc:
         log.warning("the state of %s was not kept: %s", output, exc)
 
@@ -128,11 +166,11 @@ def link(output: Path, state: State) -> None:
     stat = output.stat()
     record = {
         "path": str(state.path),
-        "version": state.version,
-        "chain": list(state.chain),
+        "deltas": list(state.deltas),
         "as_of": state.as_of.isoformat(),
         "layout": state.layout,
         "values": state.values,
+        "ids": state.ids,
         "size": stat.st_size,
         "mtime_ns": stat.st_mtime_ns,
     }
@@ -154,11 +192,11 @@ def find(output: object, shape: str, as_of: datetime) -> State | None:
         stat = path.stat()
         state = State(
             Path(record["path"]),
-            int(record["version"]),
-            tuple(int(v) for v in record["chain"]),
+            tuple(str(d) for d in record["deltas"]),
             datetime.fromisoformat(record["as_of"]),
             str(record["layout"]),
             int(record["values"]),
+            bool(record["ids"]),
         )
         same_file = (record["size"], record["mtime_ns"]) == (stat.st_size, stat.st_mtime_ns)
     except (ValueError, KeyError, TypeError, OSError) as exc:
@@ -171,7 +209,7 @@ def find(output: object, shape: str, as_of: datetime) -> State | None:
         why = "the model, the inputs' columns or leadscore changed"
     elif state.as_of != as_of:
         why = "T moved"
-    elif not state.path.is_file():
+    elif not all(f.is_file() for f in state.files()):
         why = "its file is gone"
     if why is not None:
         log.debug("state of %s not used: %s", path, why)
@@ -180,19 +218,26 @@ def find(output: object, shape: str, as_of: datetime) -> State | None:
 
 
 def prune(folder: Path) -> None:
-    """Remove the state files no link names any more, beyond the newest few."""
+    """Remove the kept files no link names any more, beyond the newest few, and the
+    versions no link's chain holds (older than an hour: a run may be linking one)."""
     try:
-        linked = set()
+        linked, deltas = set(), set()
         for link_path in folder.glob("*.json"):
             try:
-                linked.add(json.loads(link_path.read_text(encoding="utf-8"))["path"])
-            except (OSError, ValueError, KeyError):
+                record = json.loads(link_path.read_text(encoding="utf-8"))
+                linked.add(record["path"])
+                deltas.update(record["deltas"])
+            except (OSError, ValueError, KeyError, TypeError):
                 continue
-        files = sorted(folder.glob("*.duckdb"), key=lambda p: p.stat().st_mtime, reverse=True)
-        for old in files[cache.KEPT // 8 :]:
+        kept = sorted(folder.glob("*.duckdb"), key=lambda p: p.stat().st_mtime, reverse=True)
+        for old in kept[cache.KEPT // 8 :]:
             if str(old) not in linked:
                 old.unlink(missing_ok=True)
                 Path(f"{old}.wal").unlink(missing_ok=True)
+        hour_ago = time.time() - 3600
+        for added in folder.glob("*.*.*.parquet"):
+            if added.name.split(".")[1] not in deltas and added.stat().st_mtime < hour_ago:
+                added.unlink(missing_ok=True)
     except OSError as exc:
         log.debug("states not pruned: %s", exc)
 

@@ -16,15 +16,19 @@ What is kept, in a DuckDB database file of the cache folder (:mod:`.cache`):
   (:mod:`.fingerprints`), so that the merged results carry the fingerprints a
   full run would write;
 - ``values_<i>``: the ``(lead, value)`` rows of each ``distinct`` property;
-- ``versions``: each version's parent and T.
+- ``ids``: the ``(_eid, lead key)`` of every event with an id, sorted by id, which
+  a run told the new events reads to find the events holding their ids (a batch
+  of growing ids is then found in one block, not in a pass over the events).
 
-A full run that keeps its state writes version 1. An incremental run that merged
-from a version adds the rows of the leads it re-scored as a new version, whose
-parent is the one it read; a lead's state is its newest row along that chain.
-Each output is linked to its version by a small file under ``states/`` named
-after the output's path, which records the output's size and modification time:
-an output replaced or edited since has no state, and ``--since`` then reads the
-events as it does without one.
+A full run that keeps its state writes that file, once. An incremental run that
+merged from a version adds the rows of the leads it re-scored as a new version:
+Parquet files beside the kept file, which it only reads (a run writing into it
+would pay DuckDB's checkpoint, 0.1–0.9 s at 1M leads). A version is the kept file
+and the chain of files added after it; a lead's state is its rows in the newest
+of them that holds any (:mod:`.kept_states`). Each output is linked to its version
+by a small file under ``states/`` named after the output's path, which records the
+output's size and modification time: an output replaced or edited since has no
+state, and ``--since`` then reads the events as it does without one.
 
 The merge is exact only at the kept version's T (ages are measured from it), for
 the same model, inputs' columns and leadscore, and when no new event shares its
@@ -54,12 +58,13 @@ from leadscore.engine.events import (
     EventPlan,
     Kept,
     id_copies,
+    keyed_ids,
     plan_events,
     prepare_events,
     sharing_leads,
 )
 from leadscore.engine.fingerprints import EVENT_COUNT, EVENT_SUM, SHARES, event_digest
-from leadscore.engine.kept_states import CATALOG, VERSION, State, attach, create_views, prune
+from leadscore.engine.kept_states import CATALOG, IDS, KEPT_IDS, State, attach, create_views, prune
 from leadscore.model import Model
 
 log = logging.getLogger("leadscore")
@@ -219,31 +224,36 @@ def _execute(con: Any, statement: str, expr: ir.Table) -> None:
 def keep(
     con: Any, model: Model, events: ir.Table, as_of: datetime, key: KeyFn, shape: str
 ) -> State:
-    """Compute and write the kept aggregates of every lead (version 1); attached."""
+    """Compute and write the kept aggregates of every lead (the kept file); attached."""
     plan, leads, values = kept_tables(model, events, as_of, key, con)
     folder = cache.folder()
     assert folder is not None
     path = folder / "states" / f"{uuid.uuid4().hex}.duckdb"
     path.parent.mkdir(parents=True, exist_ok=True)
     attach(con.con, path)
-    version = ibis.literal(1, type="int32").name(VERSION)
     written = []
     for i, rows in enumerate(values):
-        statement = f"CREATE TABLE {CATALOG}.values_{i} AS {{}}"
-        _execute(con, statement, rows.select(*rows.columns, version))
-        written.append(con.table(f"values_{i}", database=CATALOG).drop(VERSION))
+        _execute(con, f"CREATE TABLE {CATALOG}.values_{i} AS {{}}", rows)
+        written.append(con.table(f"values_{i}", database=CATALOG))
     leads = with_totals(plan, leads, written)
-    _execute(con, f"CREATE TABLE {CATALOG}.leads AS {{}}", leads.select(*leads.columns, version))
-    con.con.execute(
-        f"CREATE TABLE {CATALOG}.versions (version INTEGER, parent INTEGER, as_of TIMESTAMP)"
-    )
-    con.con.execute(f"INSERT INTO {CATALOG}.versions VALUES (1, NULL, ?)", [as_of])
+    _execute(con, f"CREATE TABLE {CATALOG}.leads AS {{}}", leads)
+    if "event_id" in events.columns:
+        _execute(con, f"CREATE TABLE {CATALOG}.{IDS} AS {{}} ORDER BY _eid", kept_ids(events, key))
     con.con.execute(f"CHECKPOINT {CATALOG}")
     prune(path.parent)
-    return State(path, 1, (1,), as_of, shape, len(values))
+    return State(path, (), as_of, shape, len(values), "event_id" in events.columns)
 
 
-def views(con: Any, state: State) -> tuple[ir.Table, list[ir.Table]]:
-    """The kept rows of ``state``'s version, as temporary views of ``con`` (attached)."""
+def kept_ids(events: ir.Table, key: KeyFn) -> ir.Table:
+    """The ``(_eid, lead key)`` of the events with an id: kept (sorted by id), so that a
+    run told the new events finds the events holding their ids without reading the
+    events (:func:`leadscore.incremental._to_rescore_appended`)."""
+    ids = keyed_ids(events)
+    return ids.select("_eid", **{LEAD: key(ids.lead_id)})
+
+
+def views(con: Any, state: State) -> tuple[ir.Table, list[ir.Table], ir.Table | None]:
+    """The kept rows of ``state``'s version, as temporary views of ``con`` (attached),
+    and its events' ids when kept."""
     leads, *values = (con.table(name) for name in create_views(con.con, state))
-    return leads, values
+    return leads, values, con.table(KEPT_IDS) if state.ids else None
