@@ -377,3 +377,30 @@ def test_the_command_replays_a_told_run_before_importing_ibis(told: Told) -> Non
     assert done.stdout.strip() == "[]"
     assert "Re-scored 2 of 3 leads (2 changed; 2 from kept aggregates)." in done.stderr
     assert_same(read(told.folder / "replayed.parquet"), read(told.folder / "full-day1.parquet"))
+
+
+def test_a_leads_file_unchanged_since_is_not_read_for_changes_and_a_new_one_is(
+    told: Told,
+) -> None:
+    day0 = told.folder / "day0.parquet"
+    before = told.events("e0", EVENTS)
+    leadscore.score_file(told.model, told.leads, before, day0, as_of=T, keep_state=True)
+    added = [view("L2", 1, "n1", "s2")]
+    after, new = told.events("e1", [*EVENTS, *added]), told.events("new1", added)
+    # The leads file is the one day0 read: only the lead of the new event is chosen.
+    told.since(day0, after, new, "day1.parquet")
+    assert str(told.plans[-1]) == "Re-scored 1 of 3 leads (1 changed; 1 from kept aggregates)."
+    # The same run once the leads file is written again, L3 now a CEO and L4 new: the
+    # kept run (which read no lead) is not replayed, and the changes are seen.
+    leads = [*LEADS[:2], {**LEADS[2], "job_title": "CEO"},
+             {"lead_id": "L4", "job_title": None, "created_at": days_ago(1)}]  # fmt: skip
+    pq.write_table(leads_table(leads), told.leads)
+    day1b = told.since(day0, after, new, "day1b.parquet")
+    assert str(told.plans[-1]) == (
+        "Re-scored 3 of 4 leads (1 new, 2 changed; 3 from kept aggregates)."
+    )
+    # Since day1b, whose run read this leads file: unchanged again.
+    more = [view("L4", 0.5, "n2", "s7")]
+    later, newer = told.events("e2", [*EVENTS, *added, *more]), told.events("new2", more)
+    told.since(day1b, later, newer, "day2.parquet")
+    assert str(told.plans[-1]) == "Re-scored 1 of 4 leads (1 changed; 1 from kept aggregates)."

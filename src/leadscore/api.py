@@ -57,6 +57,7 @@ class Session:
     as_of: datetime
     cutoff: str | None = None
     spills: bool = False  # the engine's memory is limited (memory_limit)
+    leads_file: str | None = None  # the leads file read (kept_states.identity), if one
     # Called with the output once written: keeps the run's state (keep_state, since)
     written: Callable[[Path], None] | None = None
 
@@ -75,8 +76,9 @@ class Session:
         if since is not None:
             inputs = self.inputs
             done = rescore(
-                self.con, self.model, inputs, self.as_of, since, explain, new_events, self.spills
-            )
+                self.con, self.model, inputs, self.as_of, since, explain, new_events,
+                self.spills, self.leads_file,
+            )  # fmt: skip
             self.written = done.written
             return done.table, done.plan
         part: Part = "explained" if explain else "results"
@@ -102,7 +104,9 @@ class Session:
         key = key_function(inputs.leads, inputs.events)
         shape = state.layout(model, inputs.leads, inputs.events)
         try:
-            kept = state.keep(self.con, model, inputs.events, self.as_of, key, shape)
+            kept = state.keep(
+                self.con, model, inputs.events, self.as_of, key, shape, self.leads_file
+            )
         except (duckdb.Error, OSError) as exc:  # a state that cannot be kept costs time only
             log.warning("the state was not kept (%s); scoring without it", exc)
             return self._kept(part)
@@ -171,6 +175,7 @@ def open_session(
     if not isinstance(model, Model):
         model = load_model(model)
     instant = as_of_instant(as_of)
+    leads_file = kept_states.identity(leads) if engine == "duckdb" else None  # before reading
     con = connect_engine(engine, db, memory_limit)
     try:
         with enough_memory():
@@ -178,7 +183,8 @@ def open_session(
     except BaseException:
         release(con)
         raise
-    return Session(model, con, inputs, instant, cutoff, spills=memory_limit is not None)
+    spills = memory_limit is not None
+    return Session(model, con, inputs, instant, cutoff, spills, leads_file=leads_file)
 
 
 def score(

@@ -106,11 +106,13 @@ def rescore(
     explain: bool = False,
     new_events: Source | None = None,
     spills: bool = False,
+    leads_file: str | None = None,
 ) -> Rescored:
     """The results of a full run at ``as_of``, re-using ``previous`` where exact.
 
     ``new_events``: the events added since ``previous`` was scored (see the module);
-    ``spills``: the engine's memory is limited (:func:`~leadscore.engine.compiler.compile_model`).
+    ``spills``: the engine's memory is limited (:func:`~leadscore.engine.compiler.compile_model`);
+    ``leads_file``: the leads file read (:func:`~leadscore.engine.kept_states.identity`).
     """
     total = int(fetch_value(con, inputs.leads.count(), report="leads"))
 
@@ -144,11 +146,13 @@ def rescore(
     kept = None
     if new_events is not None and inputs.events is not None:
         fresh = _new_events(con, new_events, inputs.events)
-        kept = _kept_state(con, model, inputs, as_of, previous, new_events, spills)
+        kept = _kept_state(con, model, inputs, as_of, previous, new_events, spills, leads_file)
         instants = (as_of, previous_as_of)
         kept_ids = None if kept is None else kept.ids
-        keys = _to_rescore_appended(con, model, inputs, instants, prev, fresh, kept_ids)
+        unchanged = kept is not None and kept.unchanged
+        keys = _to_rescore_appended(con, model, inputs, instants, prev, fresh, kept_ids, unchanged)
     else:
+        unchanged = False
         keys = _to_rescore(con, model, inputs, as_of, previous_as_of, prev)
     if kept is None:  # the Python side reads the keys (and only a told run is kept)
         kept_runs.unreplayable()
@@ -169,8 +173,9 @@ def rescore(
     schema = fresh.schema()
     carried = prev.mutate(_key=key(prev.lead_id.try_cast(inputs.leads.lead_id.type())))
     carried = carried.anti_join(chosen, carried._key == chosen[LEAD])
-    current = inputs.leads.select(_lead=key(inputs.leads.lead_id))
-    carried = carried.semi_join(current, carried._key == current._lead)
+    if not unchanged:  # leads no longer in the leads are not carried
+        current = inputs.leads.select(_lead=key(inputs.leads.lead_id))
+        carried = carried.semi_join(current, carried._key == current._lead)
     carried = carried.select(
         **{name: _previous_value(carried, name, schema[name], as_of) for name in fresh.columns}
     )
@@ -205,14 +210,18 @@ class KeptState:
     leads: ir.Table  # the views of its version's rows
     values: list[ir.Table]
     ids: ir.Table | None  # the events' ids, when kept
+    leads_file: str | None  # the leads file this run reads (kept_states.identity)
+    # That file is the one the kept version's run read: no lead is new, changed or gone.
+    unchanged: bool
 
 
 def _kept_state(
     con: Any, model: Model, inputs: Inputs, as_of: datetime, previous: Source,
-    new_events: Source, spills: bool,
+    new_events: Source, spills: bool, leads_file: str | None,
 ) -> KeptState | None:  # fmt: skip
     """The kept aggregates of ``previous`` usable here (attached), and the new events
-    read like the events; None when there are none (:mod:`leadscore.engine.state`)."""
+    read like the events; None when there are none (:mod:`leadscore.engine.state`).
+    ``leads_file``: the leads file read (:func:`~leadscore.engine.kept_states.identity`)."""
     assert inputs.events is not None
     if not state.keeps(con, model, spills):
         return None
@@ -230,9 +239,10 @@ def _kept_state(
     except duckdb.Error as exc:  # another run holds it, or it is damaged: only time lost
         log.debug("state not used: %s", exc)
         return None
-    kept_runs.state_read(found.layout, found.as_of)
+    unchanged = leads_file is not None and found.leads == leads_file
+    kept_runs.state_read(found.layout, found.as_of, unchanged)
     leads, values, ids = state.views(con, found)
-    return KeptState(found, table, leads, values, ids)
+    return KeptState(found, table, leads, values, ids, leads_file, unchanged)
 
 
 def _rescored_from_state(
@@ -319,7 +329,7 @@ def _rescored_from_state(
 
     def written(output: Any) -> None:
         if isinstance(output, Path):
-            kept_states.keep_version(con.con, found, versions, ids, output)
+            kept_states.keep_version(con.con, found, versions, ids, output, kept.leads_file)
 
     return fresh, written
 
@@ -476,48 +486,37 @@ def _new_events(con: Any, source: Source, events: ir.Table) -> ir.Table:
 
 def _to_rescore_appended(
     con: Any, model: Model, inputs: Inputs, instants: tuple[datetime, datetime], prev: ir.Table,
-    fresh: ir.Table, kept_ids: ir.Table | None = None,
+    fresh: ir.Table, kept_ids: ir.Table | None = None, unchanged: bool = False,
 ) -> ir.Table:  # fmt: skip
     """:func:`_to_rescore` when ``fresh`` holds every event added since ``prev``;
     ``instants``: T and the previous run's; ``kept_ids``: the ids of the events before
     ``fresh``, kept with the state (:func:`leadscore.engine.state.kept_ids`), read
-    instead of the events' (sorted, often far fewer to read)."""
+    instead of the events' (sorted, often far fewer to read); ``unchanged``: the
+    leads are those ``prev`` scored, unchanged (at its T), so that only the leads
+    the new events touch are chosen, without reading the leads."""
     as_of, previous_as_of = instants
     leads, events = inputs.leads, inputs.events
     assert events is not None
     key = key_function(leads, events)
-    table = leads.mutate(**{LEAD: key(leads.lead_id)})
-    touched = fresh.select(_touched=key(fresh.lead_id))
-    shared = collided = None
-    if "event_id" in fresh.columns:  # a new copy can take an event from its holder
-        ids = keyed_ids(fresh).select("_eid").distinct()
-        if kept_ids is None:
-            every = keyed_ids(events)
-            every = every.select("_eid", _lead=key(every.lead_id))
-        else:  # the kept ids and the new events' own
-            own = keyed_ids(fresh)
-            own = own.select("_eid", _lead=key(own.lead_id))
-            every = kept_ids.select("_eid", _lead=kept_ids[LEAD]).cast(own.schema()).union(own)
-        holders = sharing.kept(every.semi_join(ids, "_eid"), "holders")
-        touched = touched.union(holders.select(_touched=holders._lead))
-        shared = crossed_leads(holders)
-        # Kept aggregates cannot lose an event to de-duplication: such leads are read.
-        counted = holders.group_by("_eid").aggregate(_n=holders.count())
-        repeated = holders.semi_join(counted.filter(counted._n > 1), "_eid")
-        collided = repeated.select(_collided=repeated._lead).distinct()
-    touched = touched.distinct()
+    touched, shared, collided = _touched(fresh, events, key, kept_ids)
     timed = _instant_tests(model, as_of, previous_as_of, raw=True)
-    if timed:  # a superset of the crossings (of every event, seen or not), still exact
-        crossing = functools.reduce(operator.or_, [test(events) for test in timed])
-        crossed = events.filter(crossing).select(_crossed=key(events.lead_id)).distinct()
-        table = table.left_join(crossed, table[LEAD] == crossed._crossed)
-    table = table.left_join(touched, table[LEAD] == touched._touched)
     before = prev.select(
         _pk=key(prev.lead_id.try_cast(leads.lead_id.type())),
         _pfp=previous_lead_part(prev[FINGERPRINT].try_cast("int64")),
         _pshares=previous_shares(prev[FINGERPRINT].try_cast("int64")),
     )
-    table = table.left_join(before, table[LEAD] == before._pk)
+    if unchanged:  # a touched key that is no lead of prev is no lead
+        assert not timed, "unchanged leads are known at the previous run's T only"
+        table = touched.join(before, touched._touched == before._pk)
+        table = table.mutate(**{LEAD: table._touched})
+    else:
+        table = leads.mutate(**{LEAD: key(leads.lead_id)})
+        if timed:  # a superset of the crossings (of every event, seen or not), still exact
+            crossing = functools.reduce(operator.or_, [test(events) for test in timed])
+            crossed = events.filter(crossing).select(_crossed=key(events.lead_id)).distinct()
+            table = table.left_join(crossed, table[LEAD] == crossed._crossed)
+        table = table.left_join(touched, table[LEAD] == touched._touched)
+        table = table.left_join(before, table[LEAD] == before._pk)
     if shared is not None:
         table = table.left_join(shared, table[LEAD] == shared._shared)
     if collided is not None:
@@ -525,7 +524,11 @@ def _to_rescore_appended(
     times = _created_tests(model, table, as_of, previous_as_of)
     times += [table._crossed.notnull()] if timed else []
     time_moved = functools.reduce(operator.or_, [ibis.literal(False), *times])
-    fields_changed = (table._pfp != lead_part(model, table, con.name)).fill_null(True)
+    fields_changed = (
+        ibis.literal(False)
+        if unchanged
+        else (table._pfp != lead_part(model, table, con.name)).fill_null(True)
+    )
     reason = ibis.cases(
         (table._pk.isnull(), "new"),
         (fields_changed, "changed"),
@@ -541,6 +544,34 @@ def _to_rescore_appended(
     reads = table._collided.notnull() if collided is not None else ibis.literal(False)
     table = table.mutate(reason=reason, **{PROBE: probe, READS: reads})
     return _chosen(con, model, leads, key, table, None)
+
+
+def _touched(
+    fresh: ir.Table, events: ir.Table, key: Callable[[ir.Column], ir.Value],
+    kept_ids: ir.Table | None,
+) -> tuple[ir.Table, ir.Table | None, ir.Table | None]:  # fmt: skip
+    """The keys of the leads the new events ``fresh`` touch (``_touched``): theirs and
+    those holding one of their ids; the leads crossed by such shared ids; and those
+    holding a repeated one (``_collided``). See :func:`_to_rescore_appended`."""
+    touched = fresh.select(_touched=key(fresh.lead_id))
+    if "event_id" not in fresh.columns:
+        return touched.distinct(), None, None
+    # A new copy can take an event from its holder.
+    ids = keyed_ids(fresh).select("_eid").distinct()
+    if kept_ids is None:
+        every = keyed_ids(events)
+        every = every.select("_eid", _lead=key(every.lead_id))
+    else:  # the kept ids and the new events' own
+        own = keyed_ids(fresh)
+        own = own.select("_eid", _lead=key(own.lead_id))
+        every = kept_ids.select("_eid", _lead=kept_ids[LEAD]).cast(own.schema()).union(own)
+    holders = sharing.kept(every.semi_join(ids, "_eid"), "holders")
+    touched = touched.union(holders.select(_touched=holders._lead))
+    # Kept aggregates cannot lose an event to de-duplication: such leads are read.
+    counted = holders.group_by("_eid").aggregate(_n=holders.count())
+    repeated = holders.semi_join(counted.filter(counted._n > 1), "_eid")
+    collided = repeated.select(_collided=repeated._lead).distinct()
+    return touched.distinct(), crossed_leads(holders), collided
 
 
 Test = Callable[[ir.Table], ir.BooleanValue]

@@ -79,7 +79,8 @@ def replayed(argv: list[str]) -> Path | None:
         new_events=options.get("new_events"),
     )
     out = Path(options["out"])
-    reports = kept_runs.replay(run_key, out, as_of, _progress(), options.get("since"))
+    since = options.get("since")
+    reports = kept_runs.replay(run_key, out, as_of, _progress(), since, options["leads"])
     if reports is None:
         return None
     if told:

@@ -64,7 +64,8 @@ def score_file(
             since=since if told else None, new_events=new_events if told else None,
         )  # fmt: skip
         instant = as_of_instant(as_of)
-        reports = kept_runs.replay(run_key, out, instant, progress, since if told else None)
+        told_of = (since, leads) if told else (None, None)
+        reports = kept_runs.replay(run_key, out, instant, progress, *told_of)
         if reports is not None:
             if told and planned is not None:
                 planned(replayed_plan(reports, instant))

@@ -57,7 +57,8 @@ class Record:
 
     # In order: ["x", statement] executed for its effect; ["a", query, repr(its rows)]
     # an answer the Python code looked at; ["r", name, query] a count it reports;
-    # ["s"] the kept state attached (:mod:`.kept_states`); ["v", parts] the version
+    # ["s", "unchanged" or ""] the kept state attached (:mod:`.kept_states`), and
+    # whether the leads file was the one its run read; ["v", parts] the version
     # the output's state adds once it is written.
     steps: list[list[str]] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
@@ -156,12 +157,14 @@ def reported(name: str, query: str) -> None:
         record.steps.append(["r", name, query])
 
 
-def state_read(layout: str, as_of: datetime) -> None:
+def state_read(layout: str, as_of: datetime, unchanged: bool) -> None:
     """The run reads the kept state linked to its ``--since`` output (of ``layout``, at
-    ``as_of``), attached and exposed here (:mod:`leadscore.engine.kept_states`)."""
+    ``as_of``), attached and exposed here (:mod:`leadscore.engine.kept_states`);
+    ``unchanged``: the leads file is the one that state's run read (its SQL reads
+    no lead to find the changed ones)."""
     record = _recorded()
     if record is not None:
-        record.steps.append(["s"])
+        record.steps.append(["s", "unchanged" if unchanged else ""])
         record.layout, record.as_of = layout, as_of.isoformat()
 
 
@@ -198,10 +201,11 @@ Reports = dict[str, list[tuple[Any, ...]]]
 
 def replay(
     run_key: str | None, out: str | Path, as_of: datetime, progress: Report | None,
-    since: Any = None,
+    since: Any = None, leads: Any = None,
 ) -> Reports | None:  # fmt: skip
     """Write the kept run ``run_key``'s results at ``as_of`` to ``out``: its reported
-    counts, by name. ``since``: the earlier output of a run told the new events.
+    counts, by name. ``since``: the earlier output of a run told the new events, and
+    ``leads`` its leads.
 
     None when it cannot be replayed (then nothing is written): the caller makes a
     full run.
@@ -212,6 +216,7 @@ def replay(
         return None
     if record.as_of is not None and record.as_of != as_of.isoformat():
         return None
+    leads_file = kept_states.identity(leads)  # before reading
     raw = duckdb.connect()
     reports: Reports = {}
     try:
@@ -230,6 +235,10 @@ def replay(
                 if found is None:
                     log.debug("kept run %s not replayed: no kept state of %s", run_key, since)
                     return None
+                unchanged = leads_file is not None and found.leads == leads_file
+                if unchanged != (step[0] == "unchanged"):
+                    log.debug("kept run %s not replayed: the leads file changed", run_key)
+                    return None
                 kept_states.attach(raw, found.path, read_only=True)
                 kept_states.create_views(raw, found)
             elif kind == "v":
@@ -239,7 +248,7 @@ def replay(
         with files.replacing(path) as tmp, watch(raw, progress):
             raw.execute(files.copy(record.query, tmp))
         if found is not None and parts:
-            kept_states.keep_version(raw, found, parts, ids, path)
+            kept_states.keep_version(raw, found, parts, ids, path, leads_file)
     except duckdb.Error as exc:  # a full run says what is wrong, or succeeds
         log.debug("kept run %s not replayed: %s", run_key, exc)
         return None
@@ -248,6 +257,9 @@ def replay(
     for message in record.warnings:
         log.warning(message)
     return reports
+
+
+STEPS = {"x": 2, "a": 3, "r": 3, "s": 2, "v": 2}  # each kind of step, and its length
 
 
 def _load(text: str | None) -> Record | None:
@@ -266,6 +278,3 @@ def _load(text: str | None) -> Record | None:
         and all(isinstance(w, str) for w in record.warnings)
     )
     return record if valid else None
-
-
-STEPS = {"x": 2, "a": 3, "r": 3, "s": 1, "v": 2}  # each kind of step, and its length

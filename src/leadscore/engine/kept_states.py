@@ -48,6 +48,8 @@ class State:
     layout: str
     values: int  # how many ``values_<i>`` tables
     ids: bool  # whether the events' ids are kept (the events have an event_id)
+    # The leads file the version's run read (:func:`identity`), when a file.
+    leads: str | None = None
 
     def delta_file(self, delta: str, table: str) -> Path:
         """The rows of ``table`` (``leads``, ``values_<i>``) that version ``delta`` added."""
@@ -60,6 +62,19 @@ class State:
         """The kept file and the files of the versions after it."""
         added = [*self.tables(), *([IDS] if self.ids else [])]
         return [self.path, *(self.delta_file(d, table) for d in self.deltas for table in added)]
+
+
+def identity(source: object) -> str | None:
+    """What tells that a file is the one an earlier run read: its resolved path, size
+    and modification time (as for outputs, below); None when ``source`` is no file."""
+    if not isinstance(source, str | Path):
+        return None
+    try:
+        path = Path(source).resolve()
+        stat = path.stat()
+    except OSError:
+        return None
+    return f"{path}\x1e{stat.st_size}\x1e{stat.st_mtime_ns}" if path.is_file() else None
 
 
 def attach(raw: Any, path: Path, read_only: bool = False) -> None:
@@ -139,13 +154,16 @@ def _columns(raw: Any, table: str) -> list[tuple[str, str]]:
     return found
 
 
-def keep_version(raw: Any, state: State, parts: Parts, ids: str | None, output: Path) -> None:
-    """Add ``parts`` and ``ids`` as a version after ``state`` and link ``output`` (just
-    written) to it; a failure only warns: the output stands, the next run reads events."""
+def keep_version(
+    raw: Any, state: State, parts: Parts, ids: str | None, output: Path, leads: str | None
+) -> None:
+    """Add ``parts`` and ``ids`` as a version after ``state``, of the run that read the
+    leads file ``leads`` (:func:`identity`), and link ``output`` (just written) to it;
+    a failure only warns: the output stands, the next run reads events."""
     if not output.is_file():
         return
     try:
-        link(output, add_version(raw, state, parts, ids))
+        link(output, replace(add_version(raw, state, parts, ids), leads=leads))
     except (duckdb.Error, OSError) as exc:
         log.warning("the state of %s was not kept: %s", output, exc)
 
@@ -171,6 +189,7 @@ def link(output: Path, state: State) -> None:
         "layout": state.layout,
         "values": state.values,
         "ids": state.ids,
+        "leads": state.leads,
         "size": stat.st_size,
         "mtime_ns": stat.st_mtime_ns,
     }
@@ -197,6 +216,7 @@ def find(output: object, shape: str, as_of: datetime) -> State | None:
             str(record["layout"]),
             int(record["values"]),
             bool(record["ids"]),
+            None if record["leads"] is None else str(record["leads"]),
         )
         same_file = (record["size"], record["mtime_ns"]) == (stat.st_size, stat.st_mtime_ns)
     except (ValueError, KeyError, TypeError, OSError) as exc:
