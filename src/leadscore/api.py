@@ -166,11 +166,15 @@ def open_session(
     derived: tuple[str, ...] = (),
     cutoff: str | None = None,
     db: str | None = None,
+    since: Source | None = None,
 ) -> Session:
     """Connect, read and check the inputs; the start of every scoring job.
 
     ``cutoff`` names a lead column holding each lead's own instant T (``as_of``
-    where it is empty): point-in-time scores for backtests and learning.
+    where it is empty): point-in-time scores for backtests and learning. ``since``:
+    the earlier output the job re-uses; when its run read this very leads file
+    (:func:`~leadscore.engine.kept_states.read_by`), the leads' ids are not checked
+    again.
     """
     if not isinstance(model, Model):
         model = load_model(model)
@@ -179,7 +183,8 @@ def open_session(
     con = connect_engine(engine, db, memory_limit)
     try:
         with enough_memory():
-            inputs = load_inputs(con, model, leads, events, derived, cutoff)
+            checked = kept_states.read_by(since, leads_file)
+            inputs = load_inputs(con, model, leads, events, derived, cutoff, checked)
     except BaseException:
         release(con)
         raise
@@ -235,7 +240,9 @@ def score(
     [10.0, 0.0]
     """
     _no_cutoff_since(cutoff, since, new_events)
-    opened = open_session(model, leads, events, as_of=as_of, engine=engine, cutoff=cutoff, db=db)
+    opened = open_session(
+        model, leads, events, as_of=as_of, engine=engine, cutoff=cutoff, db=db, since=since
+    )
     with opened as session:
         expr, _ = session.results(explain, since, new_events)
         with enough_memory():
@@ -293,6 +300,7 @@ def write_scores(
             memory_limit=memory_limit,
             cutoff=cutoff,
             db=db,
+            since=since,
         )
         with opened as session:
             results, plan = session.results(explain, since, new_events, keep_state)

@@ -74,12 +74,14 @@ def load_inputs(
     events: Source | None,
     derived: Iterable[str] = (),
     cutoff: str | None = None,
+    ids_checked: bool = False,
 ) -> Inputs:
     """Read, check and type the inputs of ``model``; raise on anything unreadable.
 
     The data-quality step adds the derived fields (SPEC §2) the model reads, and
     those asked for in ``derived``, before scoring. ``cutoff`` names a lead column
     of per-lead scoring instants, checked and parsed like every timestamp.
+    ``ids_checked``: an earlier run found every ``lead_id`` of these leads unique.
     """
     leads_name = describe(leads, "leads")
     instants = ["created_at"] if model.inactivity_rules else []
@@ -89,7 +91,8 @@ def load_inputs(
     wanted = [f for f in DERIVED_FIELDS if f in asked]
 
     def prepare(reader: Any, table: ir.Table) -> ir.Table:
-        _check_unique_ids(reader, table, leads_name)
+        if not ids_checked:
+            _check_unique_ids(reader, table, leads_name)
         return derive(table, wanted) if wanted else table
 
     lead_table = stage(con, leads, "leads", leads_name, required, instants, prepare)

@@ -196,9 +196,9 @@ def link(output: Path, state: State) -> None:
     cache.keep(where, json.dumps(record))
 
 
-def find(output: object, shape: str, as_of: datetime) -> State | None:
-    """The state linked to the earlier output ``output`` when it is usable at ``as_of``
-    for inputs of layout ``shape``; None otherwise (said in the debug log)."""
+def _linked(output: object) -> State | None:
+    """The version linked to the earlier output ``output``, unless there is none or
+    the output changed since (said in the debug log)."""
     if not isinstance(output, str | Path):
         return None
     path = Path(output)
@@ -222,17 +222,35 @@ def find(output: object, shape: str, as_of: datetime) -> State | None:
     except (ValueError, KeyError, TypeError, OSError) as exc:
         log.debug("state of %s not used: %s", path, exc)
         return None
-    why = None
     if not same_file:
-        why = "the output changed since it was written"
-    elif state.layout != shape:
+        log.debug("state of %s not used: the output changed since it was written", path)
+        return None
+    return state
+
+
+def read_by(output: object, leads_file: str | None) -> bool:
+    """Whether the run that wrote the earlier output ``output`` (and linked it to a
+    version) read the leads file ``leads_file`` (:func:`identity`), and so found it
+    valid: the same file, unchanged since."""
+    state = _linked(output) if leads_file is not None else None
+    return state is not None and state.leads == leads_file
+
+
+def find(output: object, shape: str, as_of: datetime) -> State | None:
+    """The state linked to the earlier output ``output`` when it is usable at ``as_of``
+    for inputs of layout ``shape``; None otherwise (said in the debug log)."""
+    state = _linked(output)
+    if state is None:
+        return None
+    why = None
+    if state.layout != shape:
         why = "the model, the inputs' columns or leadscore changed"
     elif state.as_of != as_of:
         why = "T moved"
     elif not all(f.is_file() for f in state.files()):
         why = "its file is gone"
     if why is not None:
-        log.debug("state of %s not used: %s", path, why)
+        log.debug("state of %s not used: %s", output, why)
         return None
     return state
 
