@@ -146,10 +146,9 @@ _WIDE = ("HUGEINT", "UHUGEINT")
 
 def _columns(raw: Any, table: str) -> list[tuple[str, str]]:
     """The columns of a kept table (attached), in order, with their types."""
+    # pragma_table_info: 0.5 ms, where duckdb_columns() takes 3-16 ms.
     found: list[tuple[str, str]] = raw.execute(
-        "SELECT column_name, data_type FROM duckdb_columns() "
-        "WHERE database_name = ? AND table_name = ? ORDER BY column_index",
-        [CATALOG, table],
+        "SELECT name, type FROM pragma_table_info(?) ORDER BY cid", [f"{CATALOG}.{table}"]
     ).fetchall()
     return found
 
