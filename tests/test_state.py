@@ -287,6 +287,13 @@ class Told:
         pq.write_table(leads_table(LEADS), self.leads)
         self.plans: list[leadscore.RescorePlan] = []
 
+    def first(self) -> Path:
+        """The day's run over EVENTS, keeping its state: its output."""
+        day0 = self.folder / "day0.parquet"
+        before = self.events("e0", EVENTS)
+        leadscore.score_file(self.model, self.leads, before, day0, as_of=T, keep_state=True)
+        return day0
+
     def events(self, name: str, events: list[dict[str, Any]]) -> Path:
         path = self.folder / f"{name}.parquet"
         pq.write_table(events_table(events), path)
@@ -323,9 +330,7 @@ def no_full_run(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_a_told_run_over_files_is_replayed_and_keeps_the_chain(
     told: Told, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    day0 = told.folder / "day0.parquet"
-    before = told.events("e0", EVENTS)
-    leadscore.score_file(told.model, told.leads, before, day0, as_of=T, keep_state=True)
+    day0 = told.first()
     added = [view("L1", 1, "n1", "s2"), email("L2", 2, "n2"), view("L3", 1, "n3", "s9")]
     after, new = told.events("e1", [*EVENTS, *added]), told.events("new1", added)
     told.since(day0, after, new, "day1.parquet")  # kept
@@ -345,9 +350,7 @@ def test_a_told_run_over_files_is_replayed_and_keeps_the_chain(
 
 
 def test_a_told_run_whose_state_is_gone_is_not_replayed(told: Told) -> None:
-    day0 = told.folder / "day0.parquet"
-    before = told.events("e0", EVENTS)
-    leadscore.score_file(told.model, told.leads, before, day0, as_of=T, keep_state=True)
+    day0 = told.first()
     added = [view("L2", 1, "n1", "s2")]
     after, new = told.events("e1", [*EVENTS, *added]), told.events("new1", added)
     told.since(day0, after, new, "day1.parquet")
@@ -359,9 +362,7 @@ def test_a_told_run_whose_state_is_gone_is_not_replayed(told: Told) -> None:
 
 
 def test_the_command_replays_a_told_run_before_importing_ibis(told: Told) -> None:
-    day0 = told.folder / "day0.parquet"
-    before = told.events("e0", EVENTS)
-    leadscore.score_file(told.model, told.leads, before, day0, as_of=T, keep_state=True)
+    day0 = told.first()
     added = [view("L2", 1, "n1", "s2"), email("L1", 1, "n2")]
     after, new = told.events("e1", [*EVENTS, *added]), told.events("new1", added)
     told.since(day0, after, new, "day1.parquet")
@@ -382,9 +383,7 @@ def test_the_command_replays_a_told_run_before_importing_ibis(told: Told) -> Non
 def test_a_leads_file_unchanged_since_is_not_read_for_changes_and_a_new_one_is(
     told: Told,
 ) -> None:
-    day0 = told.folder / "day0.parquet"
-    before = told.events("e0", EVENTS)
-    leadscore.score_file(told.model, told.leads, before, day0, as_of=T, keep_state=True)
+    day0 = told.first()
     added = [view("L2", 1, "n1", "s2")]
     after, new = told.events("e1", [*EVENTS, *added]), told.events("new1", added)
     # The leads file is the one day0 read: only the lead of the new event is chosen.
