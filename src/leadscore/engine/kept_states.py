@@ -72,7 +72,7 @@ def identity(source: object) -> str | None:
     try:
         path = Path(source).resolve()
         stat = path.stat()
-    except OSError:
+    except (OSError, RuntimeError):  # RuntimeError: a loop of symbolic links
         return None
     return f"{path}\x1e{stat.st_size}\x1e{stat.st_mtime_ns}" if path.is_file() else None
 
