@@ -104,6 +104,19 @@ def test_the_record_is_what_runs(job: Job) -> None:
     assert job.score("2025-06-01")["engagement"] == 42.0
 
 
+def test_a_replay_binds_the_scoring_sql_once(job: Job) -> None:
+    # The full run creates a view of its scoring SQL and writes the view's rows; the
+    # record holds that SQL as its query, with no step making the view (bound twice).
+    job.score("2025-06-01")
+    (path,) = job.records
+    record = json.loads(path.read_text(encoding="utf-8"))
+    views = [step[1] for step in record["steps"] if "leadscore_results" in step[1]]
+    assert views == []
+    assert "leadscore_results" not in record["query"]
+    assert "page_view" in record["query"]  # the model's rule, in the scoring SQL itself
+    assert job.score("2025-06-11")["engagement"] == pytest.approx(1.0)
+
+
 def test_a_damaged_record_is_a_full_run(job: Job) -> None:
     job.score("2025-06-01")
     (path,) = job.records
