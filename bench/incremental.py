@@ -18,7 +18,13 @@ hour before AS_OF, a pricing-page view) to 1 % of the leads and measures, as who
   (`--keep-state`), so the told run merges the chosen leads' kept aggregates with
   their new events' and reads no old event. Measured twice: the first run is
   compiled and kept, the second replayed by DuckDB alone, as every later day's run
-  of the same job is (`leadscore.engine.kept_runs`).
+  of the same job is (`leadscore.engine.kept_runs`);
+- **next day, told, from kept aggregates** (with decay and without): the kept rows
+  are read at the new T (ages grow, decayed sums shrink: `state.moved`), so with
+  decay every lead with kept aggregates is scored again from them, without reading
+  its events; only the leads with an event crossing the window's edge or the
+  look-back are read from their events. Not replayed (both instants are in its
+  steps): compiled every day.
 
 Each incremental result is compared with its full run lead by lead (numbers to 1e-9
 relative). Prints seconds, peak RSS, leads re-scored and the ratio incremental/full
@@ -162,6 +168,8 @@ def main(argv: list[str] | None = None) -> int:
             ("next day (decay)", model, next_day, None, False),
             ("next day, no decay", plain, next_day, None, False),
             ("next day, no decay, told the new events", plain, next_day, new, False),
+            ("next day (decay), told, from kept aggregates", model, next_day, new, True),
+            ("next day, no decay, told, from kept aggregates", plain, next_day, new, True),
         ]
         baselines: dict[tuple[Path, bool], Path] = {}
         fulls: dict[tuple[Path, str], Run] = {}

@@ -210,16 +210,84 @@ def test_a_chain_of_told_runs_keeps_merging(tmp_path: Path) -> None:
     assert (runs.plans[-1].rescored, runs.merged) == (1, 1)
 
 
-def test_the_state_is_not_used_when_T_moved_or_the_output_changed(tmp_path: Path) -> None:
+def test_the_state_is_not_used_when_T_moved_back_or_the_output_changed(tmp_path: Path) -> None:
     runs = Runs(tmp_path, model_of({"half_life_days": None}))
     day0 = runs.first(LEADS, EVENTS)
     late = [view("L2", 1, "n1", "s2")]
-    runs.told(day0, LEADS, EVENTS, late, "moved", as_of=T + timedelta(hours=1))
+    runs.told(day0, LEADS, EVENTS, late, "later", as_of=T + timedelta(hours=1))
+    assert runs.merged == 1  # read at the later T
+    runs.told(day0, LEADS, EVENTS, late, "earlier", as_of=T - timedelta(hours=1))
     assert runs.merged == 0
     stat = day0.stat()
     os.utime(day0, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000))  # rewritten since
     runs.told(day0, LEADS, EVENTS, late, "edited")
     assert runs.merged == 0
+
+
+SIMPLE = {
+    "name": "simple",
+    "engagement": {
+        "half_life_days": 10,
+        "window_days": 30,
+        "rules": [{"id": "view", "event": "page_view", "points": 4}],
+    },
+}
+
+
+def test_at_a_later_T_kept_aggregates_are_read_there(tmp_path: Path) -> None:
+    # 4 points a page view, halved every 10 days. At T, L1's view of 10 days before
+    # weighs 1/2: 2 points. Ten days later, told a new view of L2 (5 days before
+    # the new T), L1 is read from its kept aggregate at the new T: 4 × 1/4 = 1 point,
+    # and L2 merged: 4 × 2^(-1/2).
+    runs = Runs(tmp_path, leadscore.load_model(SIMPLE))
+    leads = [{"lead_id": "L1"}, {"lead_id": "L2"}]
+    events = [view("L1", 10, "a")]
+    day0 = runs.first(leads, events)
+    assert read(day0).column("engagement").to_pylist() == [2.0, 0.0]
+    later = T + timedelta(days=10)
+    day1 = runs.told(day0, leads, events, [view("L2", -5, "b")], "day1", as_of=later)
+    assert (runs.plans[-1].rescored, runs.merged) == (2, 2)
+    scores = dict(zip(*read(day1).select(["lead_id", "engagement"]).to_pydict().values(),
+                      strict=True))  # fmt: skip
+    assert scores == pytest.approx({"L1": 1.0, "L2": 4 * 2**-0.5}, rel=1e-12)
+    # From that version, five days on, told a view of L1 a day before: L1's kept
+    # rows are of T, L2's of T + 10 days; both read at T + 15 days.
+    runs.told(day1, leads, [*events, view("L2", -5, "b")], [view("L1", -14, "c")], "day2",
+              as_of=later + timedelta(days=5))  # fmt: skip
+    assert runs.merged == 2
+    day2 = dict(zip(*read(tmp_path / "day2.parquet").select(["lead_id", "engagement"])
+                    .to_pydict().values(), strict=True))  # fmt: skip
+    assert day2 == pytest.approx({"L1": 4 * 2**-2.5 + 4 * 2**-0.1, "L2": 4 * 2**-1}, rel=1e-12)
+
+
+def test_at_a_later_T_a_lead_whose_events_cross_an_edge_is_read_from_them(
+    tmp_path: Path,
+) -> None:
+    runs = Runs(tmp_path, leadscore.load_model(SIMPLE))
+    leads = [{"lead_id": f"L{i}"} for i in range(1, 5)]
+    events = [
+        view("L1", 25, "a"),  # leaves the 30-day window by T + 6 days
+        view("L2", 2, "b"),  # stays in it
+        view("L3", -3, "c"),  # after T, seen at T + 6 days: not in L3's kept aggregates
+        view("L3", 1, "d"),
+    ]
+    day0 = runs.first(leads, events)
+    runs.told(day0, leads, events, [view("L4", -1, "e")], "day6", as_of=T + timedelta(days=6))
+    # L1 and L3 read from their events; L2 (decay) and L4 (its new view) merged.
+    assert (runs.plans[-1].rescored, runs.merged) == (4, 2)
+
+
+def test_at_a_later_T_every_kind_of_kept_aggregate_moves(tmp_path: Path) -> None:
+    # Sums, youngest ages (once, inactivity), the n youngest ages (min_count), the
+    # (lead, value) rows of distinct rules and their totals: each read a day later,
+    # with and without decay, equal to a full run (Runs.told checks it).
+    for decay in (20, None):
+        runs = Runs(tmp_path / str(decay), model_of({"half_life_days": decay}))
+        runs.folder.mkdir()
+        day0 = runs.first(LEADS, EVENTS)
+        added = [view("L1", -0.5, "n1", "s1"), email("L1", -0.2, "n2"), view("L3", 0, "n3", "s5")]
+        runs.told(day0, LEADS, EVENTS, added, "day1", as_of=T + timedelta(days=1))
+        assert runs.merged == (3 if decay else 2)  # without decay, L2 keeps its row
 
 
 def test_keep_state_on_the_command_line(tmp_path: Path) -> None:
@@ -259,6 +327,27 @@ def test_told_runs_from_kept_state_equal_full_runs(
                          new_events=added)  # fmt: skip
     full = folder / "full.parquet"
     leadscore.score_file(model, new_leads, all_events, full, as_of=T)
+    assert_same(read(out), read(full))
+
+
+@examples(12)
+def test_told_runs_from_kept_state_at_another_T_equal_full_runs(
+    model_file: Any, inputs: Any, after: Any, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    # T moves by 1 µs, a day, 2.5 or 40 days (kept rows read there), or back a day
+    # (the state is not used), with decay or not.
+    model = valid(model_file)
+    leads, events = inputs
+    new_leads, all_events, added, as_of = after.draw(additions(leads, events))
+    added = all_events.slice(all_events.num_rows - added.num_rows)
+    folder = tmp_path_factory.mktemp("kept")
+    before = folder / "before.parquet"
+    leadscore.score_file(model, leads, events, before, as_of=T, keep_state=True)
+    out = folder / "after.parquet"
+    leadscore.score_file(model, new_leads, all_events, out, as_of=as_of, since=before,
+                         new_events=added)  # fmt: skip
+    full = folder / "full.parquet"
+    leadscore.score_file(model, new_leads, all_events, full, as_of=as_of)
     assert_same(read(out), read(full))
 
 

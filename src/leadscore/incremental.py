@@ -28,6 +28,7 @@ leads hold, for the de-duplication).
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import logging
 import operator
@@ -61,6 +62,7 @@ from leadscore.engine.events import (
     micros,
     plan_events,
     prepare_events,
+    relevant_events,
 )
 from leadscore.engine.fingerprints import (
     AS_OF,
@@ -138,22 +140,23 @@ def rescore(
         )
     previous_as_of = lo.replace(tzinfo=None)
     section = model.engagement
-    if as_of != previous_as_of and section is not None and section.half_life_days is not None:
-        return full_run(
-            "the model decays (half_life_days) and T moved, so every lead with an event "
-            "in the window changes"
-        )
+    decays = as_of != previous_as_of and section is not None and section.half_life_days is not None
     kept = None
     if new_events is not None and inputs.events is not None:
         fresh = _new_events(con, new_events, inputs.events)
         kept = _kept_state(con, model, inputs, as_of, previous, new_events, spills, leads_file)
+    if decays and kept is None:
+        return full_run(
+            "the model decays (half_life_days) and T moved, so every lead with an event "
+            "in the window changes (kept aggregates would move to the new T: --keep-state, "
+            "--new-events)"
+        )
+    if new_events is not None and inputs.events is not None:
         instants = (as_of, previous_as_of)
-        kept_ids = None if kept is None else kept.ids
-        unchanged = kept is not None and kept.unchanged
-        keys = _to_rescore_appended(con, model, inputs, instants, prev, fresh, kept_ids, unchanged)
+        keys = _to_rescore_appended(con, model, inputs, instants, prev, fresh, kept, decays)
     else:
-        unchanged = False
         keys = _to_rescore(con, model, inputs, as_of, previous_as_of, prev)
+    unchanged = kept is not None and kept.unchanged
     if kept is None:  # the Python side reads the keys (and only a told run is kept)
         kept_runs.unreplayable()
     # The keys stay in the engine; the plan counts them by reason (and whether the
@@ -225,7 +228,8 @@ def _kept_state(
     assert inputs.events is not None
     if not state.keeps(con, model, spills):
         return None
-    found = kept_states.find(previous, state.layout(model, inputs.leads, inputs.events), as_of)
+    shape = state.layout(model, inputs.leads, inputs.events)
+    found = kept_states.find(previous, shape, as_of, later=True)
     if found is None:
         return None
     where = describe(new_events, "new events")
@@ -239,8 +243,12 @@ def _kept_state(
     except duckdb.Error as exc:  # another run holds it, or it is damaged: only time lost
         log.debug("state not used: %s", exc)
         return None
-    unchanged = leads_file is not None and found.leads == leads_file
+    # An unchanged leads file chooses only the leads the new events touch: at the
+    # same T (when T moved, the leads crossing a horizon are chosen too).
+    unchanged = leads_file is not None and found.leads == leads_file and found.as_of == as_of
     kept_runs.state_read(found.layout, found.as_of, unchanged)
+    if found.as_of != as_of:  # its steps hold both instants: not replayed at others
+        kept_runs.unreplayable()
     leads, values, ids = state.views(con, found)
     return KeptState(found, table, leads, values, ids, leads_file, unchanged)
 
@@ -261,6 +269,7 @@ def _rescored_from_state(
     part: Part = "explained" if explain else "results"
     versions: kept_states.Parts = []
     query_cache.set_instant(con, as_of)
+    kept_runs.execute(con.con, state.MACRO)  # kept lists of ages, read at T
 
     def once(table: ir.Table, name: str) -> ir.Table:
         """``table`` computed into a temporary table, read by the stable view ``name``
@@ -298,7 +307,7 @@ def _rescored_from_state(
     def merged_part(i: int) -> ir.Table:
         plan, weighted = planned()
         merged_leads, merged_values = state.merged(
-            plan, weighted, model, old_leads, old_values, new_values
+            plan, weighted, model, old_leads, old_values, new_values, query_cache.instant()
         )
         return [merged_leads, *merged_values][i]
 
@@ -329,7 +338,8 @@ def _rescored_from_state(
 
     def written(output: Any) -> None:
         if isinstance(output, Path):
-            kept_states.keep_version(con.con, found, versions, ids, output, kept.leads_file)
+            now = dataclasses.replace(found, as_of=as_of)  # the new version's T
+            kept_states.keep_version(con.con, now, versions, ids, output, kept.leads_file)
 
     return fresh, written
 
@@ -486,14 +496,22 @@ def _new_events(con: Any, source: Source, events: ir.Table) -> ir.Table:
 
 def _to_rescore_appended(
     con: Any, model: Model, inputs: Inputs, instants: tuple[datetime, datetime], prev: ir.Table,
-    fresh: ir.Table, kept_ids: ir.Table | None = None, unchanged: bool = False,
+    fresh: ir.Table, kept: KeptState | None = None, decays: bool = False,
 ) -> ir.Table:  # fmt: skip
     """:func:`_to_rescore` when ``fresh`` holds every event added since ``prev``;
-    ``instants``: T and the previous run's; ``kept_ids``: the ids of the events before
-    ``fresh``, kept with the state (:func:`leadscore.engine.state.kept_ids`), read
-    instead of the events' (sorted, often far fewer to read); ``unchanged``: the
-    leads are those ``prev`` scored, unchanged (at its T), so that only the leads
-    the new events touch are chosen, without reading the leads."""
+    ``instants``: T and the previous run's; ``kept``: the kept state merged from, whose
+    ids of the events before ``fresh`` (:func:`leadscore.engine.state.kept_ids`) are
+    read instead of the events' (sorted, often far fewer to read), and whose leads,
+    when ``kept.unchanged`` (those ``prev`` scored, at its T), are the chosen ones
+    only when the new events touch them (the leads are not read); ``decays``: T moved
+    and the model decays, so that every lead with kept aggregates is chosen, read at
+    T from them. A lead with an event crossing a horizon is read from its events
+    (``READS``): kept aggregates hold the events of their T."""
+    kept_ids = None if kept is None else kept.ids
+    unchanged = kept is not None and kept.unchanged
+    decayed = None
+    if kept is not None and decays:
+        decayed = kept.leads.select(_decayed=kept.leads[LEAD])
     as_of, previous_as_of = instants
     leads, events = inputs.leads, inputs.events
     assert events is not None
@@ -512,8 +530,7 @@ def _to_rescore_appended(
     else:
         table = leads.mutate(**{LEAD: key(leads.lead_id)})
         if timed:  # a superset of the crossings (of every event, seen or not), still exact
-            crossing = functools.reduce(operator.or_, [test(events) for test in timed])
-            crossed = events.filter(crossing).select(_crossed=key(events.lead_id)).distinct()
+            crossed = _crossings(model, events, key, instants, timed, kept)
             table = table.left_join(crossed, table[LEAD] == crossed._crossed)
         table = table.left_join(touched, table[LEAD] == touched._touched)
         table = table.left_join(before, table[LEAD] == before._pk)
@@ -521,8 +538,11 @@ def _to_rescore_appended(
         table = table.left_join(shared, table[LEAD] == shared._shared)
     if collided is not None:
         table = table.left_join(collided, table[LEAD] == collided._collided)
+    if decayed is not None:
+        table = table.left_join(decayed, table[LEAD] == decayed._decayed)
     times = _created_tests(model, table, as_of, previous_as_of)
     times += [table._crossed.notnull()] if timed else []
+    times += [table._decayed.notnull()] if decayed is not None else []
     time_moved = functools.reduce(operator.or_, [ibis.literal(False), *times])
     fields_changed = (
         ibis.literal(False)
@@ -542,6 +562,8 @@ def _to_rescore_appended(
     if shared is not None:
         probe = probe | table._shared.notnull()
     reads = table._collided.notnull() if collided is not None else ibis.literal(False)
+    if timed:
+        reads = reads | table._reread.fill_null(False)
     table = table.mutate(reason=reason, **{PROBE: probe, READS: reads})
     return _chosen(con, model, leads, key, table, None)
 
@@ -604,6 +626,45 @@ def _instant_tests(
         days = rule.days
         tests.append(functools.partial(lambda d, e: _between(e.timestamp, lo, hi, d), days))
     return tests
+
+
+def _crossings(
+    model: Model, events: ir.Table, key: Callable[[ir.Column], ir.Value],
+    instants: tuple[datetime, datetime], timed: list[Test], kept: KeptState | None,
+) -> ir.Table:  # fmt: skip
+    """The keys (``_crossed``) of the leads with one of ``events`` crossing a test of
+    ``timed`` as T moves between the ``instants``; ``_reread``: whether one enters or
+    leaves what its kept aggregates hold, so that it is read from its events — one
+    crosses the window's edge or the look-back
+    (:func:`~leadscore.engine.events.relevant_events`), or is dated between the
+    instants and is none of the new events of ``kept`` (which are merged). Crossing
+    an inactivity horizon inside the look-back only moves a kept age
+    (:func:`leadscore.engine.state.moved`)."""
+    lo, hi = min(instants), max(instants)
+    section = model.engagement
+    crossed = events.filter(functools.reduce(operator.or_, [test(events) for test in timed]))
+    edges = {relevant_events(model)[0], section.window_days if section else None}
+    out = [_between(crossed.timestamp, lo, hi, d) for d in edges if d is not None]
+    entering = _between(crossed.timestamp, lo, hi, 0)
+    leaving = {"_out": functools.reduce(operator.or_, out).any()} if out else {}
+    crossed = crossed.group_by(_crossed=key(crossed.lead_id)).aggregate(
+        **leaving, _in=entering.sum()
+    )
+    if not out:  # no window and no look-back: nothing leaves
+        crossed = crossed.mutate(_out=ibis.literal(False))
+    if kept is None:
+        return crossed.select("_crossed", _reread=crossed._out | (crossed._in > 0))
+    new = kept.new_events
+    new = new.filter(_between(new.timestamp, lo, hi, 0))
+    new = new.group_by(_entered=key(new.lead_id)).aggregate(_new_in=new.count())
+    joined = crossed.left_join(new, crossed._crossed == new._entered)
+    older_in = joined._in > joined._new_in.fill_null(0)  # the new events are in the events
+    return joined.select("_crossed", _reread=joined._out | older_in)
+
+
+def _entering(events: ir.Table, instants: tuple[datetime, datetime]) -> ir.BooleanValue:
+    """Whether each of ``events`` is dated between the two instants (T moved)."""
+    return _between(events.timestamp, min(instants), max(instants), 0)
 
 
 def _created_tests(

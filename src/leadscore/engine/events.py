@@ -66,6 +66,11 @@ class Decay:
         )
         return result
 
+    @property
+    def sums(self) -> Move:
+        """How a kept sum of weights reads later (:func:`leadscore.engine.state.moved`)."""
+        return "stays" if self.half_life_days is None else "decays"
+
     def in_window(self, age_us: ir.IntegerValue) -> ir.BooleanValue:
         if self.window_days is None:
             return ibis.literal(True)
@@ -74,6 +79,10 @@ class Decay:
 
 
 Merge = Literal["add", "least", "smallest"]
+# How a kept value of a lead's events reads a while later, while none of them
+# crosses the window's edge: ages (and lists of ages) grow by the time passed, sums
+# of decay weights shrink by the weight of that time, counts stay.
+Move = Literal["ages", "decays", "stays"]
 
 
 @dataclass(frozen=True)
@@ -83,12 +92,14 @@ class Kept:
     ``value`` aggregates a lead's events; two such values of disjoint sets of events
     merge into the value of their union by ``merge``: ``add`` (sums and counts),
     ``least`` (youngest ages), ``smallest`` (the n youngest ages, a sorted list, of
-    which the rule reads element ``nth``).
+    which the rule reads element ``nth``); ``move``: how it reads later
+    (:func:`leadscore.engine.state.moved`).
     """
 
     value: ir.Scalar
     merge: Merge
     nth: int | None = None
+    move: Move = "ages"
 
     def final(self, kept: ir.Value) -> ir.Value:
         """What the contributions read, from the kept value."""
@@ -103,6 +114,7 @@ class Values:
 
     table: ir.Table
     totals: Callable[[ir.Table], ir.Table]
+    moves: dict[str, Move]  # how each of the totals reads later (state.moved)
 
 
 @dataclass
@@ -136,9 +148,12 @@ class EventPlan:
         """A fresh column name for an aggregate."""
         return f"_a{next(self.names)}"
 
-    def add(self, name: str, value: ir.Scalar, merge: Merge, nth: int | None = None) -> None:
+    def add(
+        self, name: str, value: ir.Scalar, merge: Merge, nth: int | None = None,
+        move: Move = "ages",
+    ) -> None:  # fmt: skip
         """Aggregate ``value`` (with ``nth``: its element ``nth``) in the main pass."""
-        kept = Kept(value, merge, nth)
+        kept = Kept(value, merge, nth, move)
         self.aggregates[name] = kept.final(value)
         self.kept[name] = kept
 
@@ -446,11 +461,11 @@ def _plan_rule(
         plan.distinct.setdefault(rule.distinct, []).append((rule, matches))
     elif rule.min_count is None:
         name = plan.name()
-        plan.add(name, events.weight.sum(where=matches), "add")
+        plan.add(name, events.weight.sum(where=matches), "add", move=decay.sums)
         plan.contributions[rule.id] = _capped(rule, functools.partial(_scaled_sum, points, name))
     elif decay.half_life_days is None:
         name = plan.name()
-        plan.add(name, events.count(where=matches), "add")
+        plan.add(name, events.count(where=matches), "add", move="stays")
         plan.contributions[rule.id] = _capped(
             rule, functools.partial(_threshold, points, name, rule.min_count)
         )
@@ -492,7 +507,16 @@ def _plan_distinct(
             masked, totals = _distinct_totals(again, members, names, rows, decay, textual)
             return masked.group_by(LEAD).aggregate(**totals)
 
-        plan.values.append(Values(per_value, kept_totals))
+        rules = [rule for rule, _ in members]
+        moves = {name: _total_move(r, decay) for r, name in zip(rules, names, strict=True)}
+        plan.values.append(Values(per_value, kept_totals, moves))
+
+
+def _total_move(rule: EngagementRule, decay: Decay) -> Move:
+    """How a ``distinct`` rule's total (:func:`_distinct_totals`) reads later."""
+    if rule.min_count is None:
+        return decay.sums  # a sum of weights (a count without decay)
+    return "stays" if decay.half_life_days is None else "ages"  # a count; the n-th age
 
 
 def _distinct_totals(

@@ -235,17 +235,18 @@ def read_by(output: object, leads_file: str | None) -> bool:
     return state is not None and state.leads == leads_file
 
 
-def find(output: object, shape: str, as_of: datetime) -> State | None:
+def find(output: object, shape: str, as_of: datetime, later: bool = False) -> State | None:
     """The state linked to the earlier output ``output`` when it is usable at ``as_of``
-    for inputs of layout ``shape``; None otherwise (said in the debug log)."""
+    for inputs of layout ``shape`` (``later``: or of an earlier T, whose rows are read
+    at ``as_of``); None otherwise (said in the debug log)."""
     state = _linked(output)
     if state is None:
         return None
     why = None
     if state.layout != shape:
         why = "the model, the inputs' columns or leadscore changed"
-    elif state.as_of != as_of:
-        why = "T moved"
+    elif state.as_of > as_of or (state.as_of < as_of and not later):
+        why = "T moved" + (" back" if state.as_of > as_of else "")
     elif not all(f.is_file() for f in state.files()):
         why = "its file is gone"
     if why is not None:

@@ -30,12 +30,16 @@ by a small file under ``states/`` named after the output's path, which records t
 output's size and modification time: an output replaced or edited since has no
 state, and ``--since`` then reads the events as it does without one.
 
-The merge is exact only at the kept version's T (ages are measured from it), for
-the same model, inputs' columns and leadscore, and when no new event shares its
-id with another event (de-duplication could then drop a kept event): leads with
-such a new event are scored from their events. A memory limit (top-n states do
-not spill) or ``merge_duplicates`` (new events can move between leads) keep no
-state.
+Each kept row records the T its ages are measured from (``_kept_at``). At a later
+T a row reads as :func:`moved` says — ages grow by the time passed, sums of decay
+weights shrink by that time's weight, counts stay — which is exact while none of
+the lead's events crosses the window's edge, or enters by being dated between the
+two instants: a lead with such an event is scored from its events. The merge is
+exact for the same model, inputs' columns and leadscore, and when no new event
+shares its id with another event (de-duplication could then drop a kept event):
+leads with such a new event are scored from their events too. A memory limit
+(top-n states do not spill) or ``merge_duplicates`` (new events can move between
+leads) keep no state.
 """
 
 from __future__ import annotations
@@ -55,8 +59,10 @@ from leadscore.engine.backends import materialize
 from leadscore.engine.events import (
     LEAD,
     Copies,
+    Decay,
     EventPlan,
     Kept,
+    Move,
     id_copies,
     keyed_ids,
     plan_events,
@@ -71,6 +77,58 @@ log = logging.getLogger("leadscore")
 assert LEAD == kept_states.LEAD
 
 KeyFn = Callable[[ir.Column], ir.Value]
+KEPT_AT = "_kept_at"  # the T a kept row's ages are measured from
+
+# DuckDB's list_transform takes a lambda, which ibis writes in a syntax DuckDB 2
+# refuses: a macro of the connection that reads kept lists of ages (_later).
+LATER = "leadscore_later"
+MACRO = (
+    f"CREATE OR REPLACE TEMP MACRO {LATER}(ages, passed) AS "
+    "list_transform(ages, lambda age: age + passed)"
+)
+
+
+@ibis.udf.scalar.builtin(name=LATER)  # type: ignore[untyped-decorator]
+def _later(ages: list[int], passed: int) -> list[int]:  # type: ignore[empty-body]
+    """Each of ``ages`` ``passed`` microseconds later (the macro :data:`MACRO`)."""
+
+
+def moved(move: Move, value: ir.Value, passed: ir.IntegerValue, decay: Decay) -> ir.Value:
+    """A kept ``value`` (of a lead's events; ``move``: which kind) ``passed``
+    microseconds later, none of the events crossing a horizon meanwhile.
+
+    Exact with decay: the weight of an age a + p is the weight of a times that of p.
+    """
+    if move == "ages" and value.type().is_array():
+        return _later(value, passed)
+    if move == "ages":
+        return value + passed
+    if move == "decays":
+        return value * decay.weight(passed)
+    return value
+
+
+def _decay(model: Model) -> Decay:
+    section = model.engagement
+    return Decay(section.half_life_days if section else None, None)
+
+
+def _at(leads: ir.Table, plan: EventPlan, model: Model, at: ir.TimestampValue) -> ir.Table:
+    """Kept per-lead ``leads`` as they read at ``at`` (:func:`moved`)."""
+    passed = at.delta(leads[KEPT_AT], unit="microsecond")
+    moves = {name: k.move for name, k in plan.kept.items()}
+    for v in plan.values:
+        moves.update(v.moves)
+    decay = _decay(model)
+    later = {name: moved(how, leads[name], passed, decay) for name, how in moves.items()}
+    return leads.mutate(**later, **{KEPT_AT: at})
+
+
+def _values_at(rows: ir.Table, at: ir.TimestampValue) -> ir.Table:
+    """Kept ``(lead, value)`` rows (youngest ages) as they read at ``at``."""
+    passed = at.delta(rows[KEPT_AT], unit="microsecond")
+    ages = [c for c in rows.columns if c not in (LEAD, "_value", KEPT_AT)]
+    return rows.mutate(**{a: rows[a] + passed for a in ages}, **{KEPT_AT: at})
 
 
 def keeps(con: Any, model: Model, spills: bool) -> bool:
@@ -118,6 +176,7 @@ def kept_tables(
     weighted, plan = plan_events(model, prepared, events, "duckdb")
     assert plan.keepable
     leads = _per_lead(plan, weighted, model)
+    kept_at = {KEPT_AT: ibis.literal(as_of, type="timestamp")}
     if ids is None:
         leads = leads.mutate(**{SHARES: ibis.literal(False)})
     else:  # a lead holding a copy of another lead's event id may have no event in view
@@ -129,7 +188,7 @@ def kept_tables(
             *others,
             joined._sharing.fill_null(False).name(SHARES),
         ).view()  # a relation of its own, not a join's projection
-    return plan, leads, [v.table for v in plan.values]
+    return plan, leads.mutate(**kept_at), [v.table.mutate(**kept_at) for v in plan.values]
 
 
 def with_totals(plan: EventPlan, leads: ir.Table, values: list[ir.Table]) -> ir.Table:
@@ -162,12 +221,15 @@ def finals(plan: EventPlan, leads: ir.Table) -> list[ir.Table]:
 
 def merged(
     plan: EventPlan, weighted: ir.Table, model: Model, leads: ir.Table,
-    values: list[ir.Table], new_values: list[ir.Table],
+    values: list[ir.Table], new_values: list[ir.Table], at: ir.TimestampValue,
 ) -> tuple[ir.Table, list[ir.Table]]:  # fmt: skip
-    """Kept ``leads`` merged with the new events ``weighted`` (the plan's events): the
-    kept form of the union of both; and the merged ``(lead, value)`` rows of the leads
-    with such new rows (``new_values``, of the plan's ``values`` over ``weighted``),
-    ``values`` holding those leads' kept rows."""
+    """Kept ``leads`` merged with the new events ``weighted`` (the plan's events, at
+    T ``at``): the kept form of the union of both; and the merged ``(lead, value)``
+    rows of the leads with such new rows (``new_values``, of the plan's ``values``
+    over ``weighted``), ``values`` holding those leads' kept rows. Kept rows of an
+    earlier T are read at ``at`` first (:func:`moved`)."""
+    leads = _at(leads, plan, model, at)
+    values = [_values_at(v, at) for v in values]
     new = _per_lead(plan, weighted, model)
     joined = leads.outer_join(new, leads[LEAD] == new[LEAD])
     columns = [ibis.coalesce(leads[LEAD], new[LEAD]).name(LEAD)]
@@ -177,6 +239,7 @@ def merged(
         columns.append(_merge(how, plan.kept.get(name), leads[name], new[name]).name(name))
     columns += [leads[c] for c in _totals_names(plan)]
     columns.append(leads[SHARES].fill_null(False).name(SHARES))
+    columns.append(at.name(KEPT_AT))
     merged_leads = joined.select(*columns).view()
     merged_values = []
     for old, rows in zip(values, new_values, strict=True):
@@ -187,6 +250,7 @@ def merged(
                 ibis.coalesce(old[LEAD], rows[LEAD]).name(LEAD),
                 ibis.ifelse(old[LEAD].isnull(), rows._value, old._value).name("_value"),
                 *(ibis.least(old[a], rows[a]).name(a) for a in ages),
+                at.name(KEPT_AT),
             )
         )
     # The totals of the leads with new (lead, value) rows, computed again.
