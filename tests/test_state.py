@@ -277,6 +277,29 @@ def test_at_a_later_T_a_lead_whose_events_cross_an_edge_is_read_from_them(
     assert (runs.plans[-1].rescored, runs.merged) == (4, 2)
 
 
+def test_a_lead_whose_events_all_left_has_none_in_the_next_version(tmp_path: Path) -> None:
+    # L1's one view (session s1) leaves the 30-day window by T + 6 days: read from its
+    # events then, it has no aggregates and no (lead, value) rows. The version must
+    # say so, or the next run would take L1's rows kept at T (the view) instead.
+    model = {**SIMPLE, "engagement": {**SIMPLE["engagement"], "rules": [
+        *SIMPLE["engagement"]["rules"],
+        {"id": "sessions", "event": "page_view", "distinct": "session_id", "points": 2},
+    ]}}  # fmt: skip
+    runs = Runs(tmp_path, leadscore.load_model(model))
+    leads = [{"lead_id": "L1"}, {"lead_id": "L2"}]
+    events = [view("L1", 25, "a", "s1"), view("L2", 1, "b", "s9")]
+    day0 = runs.first(leads, events)
+    day6 = runs.told(day0, leads, events, [view("L2", -5, "c", "s9")], "day6",
+                     as_of=T + timedelta(days=6))  # fmt: skip
+    assert read(day6).column("engagement").to_pylist()[0] == 0.0
+    # A day later, a view of L1 in another session: 4 + 2 points, nothing of s1.
+    later = [view("L1", -6.9, "d", "s2")]
+    day7 = runs.told(day6, leads, [*events, view("L2", -5, "c", "s9")], later, "day7",
+                     as_of=T + timedelta(days=7))  # fmt: skip
+    assert runs.merged == 2
+    assert read(day7).column("engagement").to_pylist()[0] == pytest.approx(6 * 2**-0.01)
+
+
 def test_at_a_later_T_every_kind_of_kept_aggregate_moves(tmp_path: Path) -> None:
     # Sums, youngest ages (once, inactivity), the n youngest ages (min_count), the
     # (lead, value) rows of distinct rules and their totals: each read a day later,

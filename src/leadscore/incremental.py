@@ -276,7 +276,8 @@ def _rescored_from_state(
         (so that the SQL reading it is the same each run, and kept)."""
         return _named(con, materialize(con, table, name), f"leadscore_{name}")
 
-    leads = once(inputs.leads.semi_join(chosen, key(inputs.leads.lead_id) == chosen[LEAD]), "leads")
+    # Every chosen lead is scored from aggregates: kept and merged, or its own (READS).
+    leads = once(inputs.leads.semi_join(keys, key(inputs.leads.lead_id) == keys[LEAD]), "leads")
     mine = once(new_events.semi_join(chosen, key(new_events.lead_id) == chosen[LEAD]), "new_events")
     kept_values = kept.values
     old_leads = once(kept.leads.semi_join(chosen, LEAD), "kept_leads")
@@ -318,19 +319,14 @@ def _rescored_from_state(
         for i in range(len(kept_values))
     ]
     versions.append(_named_part(merged_leads, merged_values))
-    fresh = query_cache.scoring(con, model, leads, mine, part, aggregated=merged_leads)
+    aggregated = merged_leads
     if READS in keys.columns and fetch_value(con, keys[READS].any()):
         reading = keys.filter(keys[READS])
-        scored, read_events = _rescored(con, model, inputs, reading, as_of, explain, False, "_read")
-        fresh = fresh.union(scored.cast(fresh.schema()))
-        if read_events is not None:
-            plan, own_leads, own_values = state.kept_tables(model, read_events, as_of, key)
-            own_values = [
-                once(v.semi_join(reading, LEAD), f"own_values_{i}")
-                for i, v in enumerate(own_values)
-            ]
-            own_leads = state.with_totals(plan, own_leads.semi_join(reading, LEAD), own_values)
-            versions.append(_named_part(once(own_leads, "own_leads"), own_values))
+        own_leads, own_values = _own_aggregates(con, model, inputs, reading, as_of, once)
+        versions.append(_named_part(own_leads, own_values))
+        schema = merged_leads.schema()
+        aggregated = merged_leads.union(own_leads.select(*schema.names).cast(schema))
+    fresh = query_cache.scoring(con, model, leads, mine, part, aggregated=aggregated)
     ids = None  # every new event's id, for the runs after this one
     if kept.ids is not None:
         ids = once(state.kept_ids(new_events, key), "new_ids").get_name()
@@ -342,6 +338,25 @@ def _rescored_from_state(
             kept_states.keep_version(con.con, now, versions, ids, output, kept.leads_file)
 
     return fresh, written
+
+
+def _own_aggregates(
+    con: Any, model: Model, inputs: Inputs, reading: ir.Table, as_of: datetime,
+    once: Callable[[ir.Table, str], ir.Table],
+) -> tuple[ir.Table, list[ir.Table]]:  # fmt: skip
+    """The kept form of the aggregates of the leads of ``reading`` (their keys), from
+    their events (read once, for the new version and the scores), and their
+    ``(lead, value)`` rows; ``once`` computes a table into a named temporary one."""
+    key = key_function(inputs.leads, inputs.events)
+    probe = bool(fetch_value(con, reading[PROBE].any()))
+    read = _named(con, _chosen_events(con, inputs, reading, probe), "leadscore_read_events")
+    plan, own_leads, own_values = state.kept_tables(model, read, as_of, key)
+    keys = reading.select(LEAD)
+    own_values = [
+        once(state.every_lead(keys, v, as_of), f"own_values_{i}") for i, v in enumerate(own_values)
+    ]
+    own_leads = state.with_totals(plan, state.every_lead(keys, own_leads, as_of), own_values)
+    return once(own_leads, "own_leads"), own_values
 
 
 def _named_part(leads: ir.Table, values: list[ir.Table]) -> tuple[str, list[str]]:

@@ -191,6 +191,23 @@ def kept_tables(
     return plan, leads.mutate(**kept_at), [v.table.mutate(**kept_at) for v in plan.values]
 
 
+def every_lead(keys: ir.Table, rows: ir.Table, as_of: datetime) -> ir.Table:
+    """The kept ``rows`` (of T ``as_of``) of the leads of ``keys``, and one row of
+    nulls for each such lead without any: a version holding a lead's rows shadows
+    the older ones, so a lead whose events all left (or went to another lead) must
+    have rows there too. Null aggregates and ages count as no event."""
+    joined = keys.left_join(rows, keys[LEAD] == rows[LEAD])
+    fill = {SHARES: False, KEPT_AT: ibis.literal(as_of, type="timestamp")}
+    return joined.select(
+        keys[LEAD],
+        *(
+            rows[c].fill_null(fill[c]).name(c) if c in fill else rows[c]
+            for c in rows.columns
+            if c != LEAD
+        ),
+    )
+
+
 def with_totals(plan: EventPlan, leads: ir.Table, values: list[ir.Table]) -> ir.Table:
     """``leads`` with the ``distinct`` totals of their ``(lead, value)`` rows, so that
     a lead whose new events bring no such row is merged without reading them."""
