@@ -334,36 +334,16 @@ def test_keep_state_on_the_command_line(tmp_path: Path) -> None:
     assert "1 from kept aggregates" in result.output
 
 
-@examples(12)
-def test_told_runs_from_kept_state_equal_full_runs(
-    model_file: Any, inputs: Any, after: Any, tmp_path_factory: pytest.TempPathFactory
+def told_from_state_equals_full(
+    model_file: Any, inputs: Any, after: Any, folder: Path, moved: bool
 ) -> None:
-    model = valid(model_file)
-    leads, events = inputs
-    new_leads, all_events, added, _ = after.draw(additions(leads, events))
-    added = all_events.slice(all_events.num_rows - added.num_rows)  # the events' columns
-    folder = tmp_path_factory.mktemp("kept")
-    before = folder / "before.parquet"
-    leadscore.score_file(model, leads, events, before, as_of=T, keep_state=True)
-    out = folder / "after.parquet"
-    leadscore.score_file(model, new_leads, all_events, out, as_of=T, since=before,
-                         new_events=added)  # fmt: skip
-    full = folder / "full.parquet"
-    leadscore.score_file(model, new_leads, all_events, full, as_of=T)
-    assert_same(read(out), read(full))
-
-
-@examples(12)
-def test_told_runs_from_kept_state_at_another_T_equal_full_runs(
-    model_file: Any, inputs: Any, after: Any, tmp_path_factory: pytest.TempPathFactory
-) -> None:
-    # T moves by 1 µs, a day, 2.5 or 40 days (kept rows read there), or back a day
-    # (the state is not used), with decay or not.
+    """A full run keeping its state, the next day's inputs told since it (at T, or at
+    the drawn T when ``moved``), and a full run of those: the same results."""
     model = valid(model_file)
     leads, events = inputs
     new_leads, all_events, added, as_of = after.draw(additions(leads, events))
-    added = all_events.slice(all_events.num_rows - added.num_rows)
-    folder = tmp_path_factory.mktemp("kept")
+    as_of = as_of if moved else T
+    added = all_events.slice(all_events.num_rows - added.num_rows)  # the events' columns
     before = folder / "before.parquet"
     leadscore.score_file(model, leads, events, before, as_of=T, keep_state=True)
     out = folder / "after.parquet"
@@ -372,6 +352,22 @@ def test_told_runs_from_kept_state_at_another_T_equal_full_runs(
     full = folder / "full.parquet"
     leadscore.score_file(model, new_leads, all_events, full, as_of=as_of)
     assert_same(read(out), read(full))
+
+
+@examples(12)
+def test_told_runs_from_kept_state_equal_full_runs(
+    model_file: Any, inputs: Any, after: Any, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    told_from_state_equals_full(model_file, inputs, after, tmp_path_factory.mktemp("kept"), False)
+
+
+@examples(12)
+def test_told_runs_from_kept_state_at_another_T_equal_full_runs(
+    model_file: Any, inputs: Any, after: Any, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    # T moves by 1 µs, a day, 2.5 or 40 days (kept rows read there), or back a day
+    # (the state is not used), with decay or not.
+    told_from_state_equals_full(model_file, inputs, after, tmp_path_factory.mktemp("kept"), True)
 
 
 def test_a_state_that_cannot_be_written_costs_time_not_the_results(
