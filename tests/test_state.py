@@ -370,6 +370,30 @@ def test_told_runs_from_kept_state_at_another_T_equal_full_runs(
     told_from_state_equals_full(model_file, inputs, after, tmp_path_factory.mktemp("kept"), True)
 
 
+@examples(10)
+def test_a_chain_of_told_runs_at_later_Ts_equals_full_runs(
+    model_file: Any, inputs: Any, after: Any, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    # Two days, each told since the day before's output: its version holds the rows
+    # of that day's T, the kept file those of the first one.
+    model = valid(model_file)
+    leads, events = inputs
+    folder = tmp_path_factory.mktemp("chain")
+    since = folder / "day0.parquet"
+    leadscore.score_file(model, leads, events, since, as_of=T, keep_state=True)
+    at = T
+    for day in (1, 2):
+        new_leads, all_events, added, as_of = after.draw(additions(leads, events))
+        at += abs(as_of - T)
+        added = all_events.slice(all_events.num_rows - added.num_rows)
+        out, full = folder / f"day{day}.parquet", folder / f"full{day}.parquet"
+        leadscore.score_file(model, new_leads, all_events, out, as_of=at, since=since,
+                             new_events=added)  # fmt: skip
+        leadscore.score_file(model, new_leads, all_events, full, as_of=at)
+        assert_same(read(out), read(full))
+        leads, events, since = new_leads, all_events, out
+
+
 def test_a_state_that_cannot_be_written_costs_time_not_the_results(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
