@@ -481,6 +481,32 @@ def test_a_told_run_over_files_is_replayed_and_keeps_the_chain(
     assert told.plans[-1].merged == 2
 
 
+def test_a_daily_told_job_is_replayed_at_each_later_T(
+    told: Told, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The same job every day: scores.parquet re-scored from itself, told the day's
+    # new events, at the day's T. The 2nd and 3rd days replay the 1st day's steps.
+    scores = told.folder / "scores.parquet"
+    events = told.events("events", EVENTS)
+    leadscore.score_file(told.model, told.leads, events, scores, as_of=T, keep_state=True)
+    seen = list(EVENTS)
+    # (the new events of every day with the same columns and types: else not replayed)
+    days = [[view("L1", -0.5, "n1", "s2")], [view("L2", -1.5, "n2", "s3")],
+            [view("L3", -2.2, "n3", "s5", "/robots")]]  # fmt: skip
+    for day, added in enumerate(days, 1):
+        seen += added
+        events, new = told.events("events", seen), told.events("new", added)
+        at = T + timedelta(days=day)
+        with monkeypatch.context() as patched:
+            if day > 1:
+                no_full_run(patched)
+            leadscore.score_file(told.model, told.leads, events, scores, as_of=at, since=scores,
+                                 new_events=new, planned=told.plans.append)  # fmt: skip
+        full = told.folder / f"full{day}.parquet"
+        leadscore.score_file(told.model, told.leads, events, full, as_of=at)
+        assert_same(read(scores), read(full))
+
+
 def test_a_told_run_whose_state_is_gone_is_not_replayed(told: Told) -> None:
     day0 = told.first()
     added = [view("L2", 1, "n1", "s2")]

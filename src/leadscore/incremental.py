@@ -36,14 +36,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeAlias
 
 import duckdb
 import ibis
 import ibis.expr.types as ir
 
 from leadscore import plans
-from leadscore.engine import Source, kept_runs, kept_states, query_cache, sharing, state
+from leadscore.engine import Source, cache, kept_runs, kept_states, query_cache, sharing, state
 from leadscore.engine.backends import materialize
 from leadscore.engine.compiler import (
     PARTS,
@@ -128,7 +128,9 @@ def rescore(
     if set(prev.columns) != set(output_columns(model, explain, stated=True)):
         why = "has other columns than these results (another model, or --explain)"
         return full_run(f"{where} {why}")
-    span = fetch(con, prev.aggregate(lo=prev[AS_OF].min(), hi=prev[AS_OF].max()))
+    # Reported, not checked, by a replay: it replays only with the state linked to
+    # this very output, of the T its rows all have.
+    span = fetch(con, prev.aggregate(lo=prev[AS_OF].min(), hi=prev[AS_OF].max()), "span")
     lo, hi = span.column("lo")[0].as_py(), span.column("hi")[0].as_py()
     if lo is None:
         return full_run(f"{where} is empty")
@@ -144,7 +146,8 @@ def rescore(
     kept = None
     if new_events is not None and inputs.events is not None:
         fresh = _new_events(con, new_events, inputs.events)
-        kept = _kept_state(con, model, inputs, as_of, previous, new_events, spills, leads_file)
+        instants = (as_of, previous_as_of)
+        kept = _kept_state(con, model, inputs, instants, previous, new_events, spills, leads_file)
     if decays and kept is None:
         return full_run(
             "the model decays (half_life_days) and T moved, so every lead with an event "
@@ -152,7 +155,6 @@ def rescore(
             "--new-events)"
         )
     if new_events is not None and inputs.events is not None:
-        instants = (as_of, previous_as_of)
         keys = _to_rescore_appended(con, model, inputs, instants, prev, fresh, kept, decays)
     else:
         keys = _to_rescore(con, model, inputs, as_of, previous_as_of, prev)
@@ -174,13 +176,15 @@ def rescore(
     else:
         fresh, written = _rescored_from_state(con, model, inputs, chosen, kept, as_of, explain)
     schema = fresh.schema()
+    # A run from kept state reads T from the session (its SQL is replayed at others).
+    at: Moment = as_of if kept is None else query_cache.instant()
     carried = prev.mutate(_key=key(prev.lead_id.try_cast(inputs.leads.lead_id.type())))
     carried = carried.anti_join(chosen, carried._key == chosen[LEAD])
     if not unchanged:  # leads no longer in the leads are not carried
         current = inputs.leads.select(_lead=key(inputs.leads.lead_id))
         carried = carried.semi_join(current, carried._key == current._lead)
     carried = carried.select(
-        **{name: _previous_value(carried, name, schema[name], as_of) for name in fresh.columns}
+        **{name: _previous_value(carried, name, schema[name], at) for name in fresh.columns}
     )
     return Rescored(fresh.union(carried), plan, written)
 
@@ -219,18 +223,20 @@ class KeptState:
 
 
 def _kept_state(
-    con: Any, model: Model, inputs: Inputs, as_of: datetime, previous: Source,
-    new_events: Source, spills: bool, leads_file: str | None,
+    con: Any, model: Model, inputs: Inputs, instants: tuple[datetime, datetime],
+    previous: Source, new_events: Source, spills: bool, leads_file: str | None,
 ) -> KeptState | None:  # fmt: skip
     """The kept aggregates of ``previous`` usable here (attached), and the new events
     read like the events; None when there are none (:mod:`leadscore.engine.state`).
-    ``leads_file``: the leads file read (:func:`~leadscore.engine.kept_states.identity`)."""
+    ``instants``: T and ``previous``'s; ``leads_file``: the leads file read
+    (:func:`~leadscore.engine.kept_states.identity`)."""
     assert inputs.events is not None
+    as_of, previous_as_of = instants
     if not state.keeps(con, model, spills):
         return None
     shape = state.layout(model, inputs.leads, inputs.events)
     found = kept_states.find(previous, shape, as_of, later=True)
-    if found is None:
+    if found is None or found.as_of != previous_as_of:
         return None
     where = describe(new_events, "new events")
     table = stage(con, new_events, "new_events_read", where, EVENT_REQUIRED, ["timestamp"])
@@ -245,10 +251,12 @@ def _kept_state(
         return None
     # An unchanged leads file chooses only the leads the new events touch: at the
     # same T (when T moved, the leads crossing a horizon are chosen too).
-    unchanged = leads_file is not None and found.leads == leads_file and found.as_of == as_of
-    kept_runs.state_read(found.layout, found.as_of, unchanged)
-    if found.as_of != as_of:  # its steps hold both instants: not replayed at others
-        kept_runs.unreplayable()
+    later = found.as_of < as_of
+    unchanged = leads_file is not None and found.leads == leads_file and not later
+    kept_runs.state_read(found.layout, found.as_of, unchanged, later)
+    if later:  # the SQL reads both instants from there (_bounds), the same every day
+        cache.set_since(con.con, found.as_of)
+        query_cache.set_instant(con, as_of)
     leads, values, ids = state.views(con, found)
     return KeptState(found, table, leads, values, ids, leads_file, unchanged)
 
@@ -322,7 +330,7 @@ def _rescored_from_state(
     aggregated = merged_leads
     if READS in keys.columns and fetch_value(con, keys[READS].any()):
         reading = keys.filter(keys[READS])
-        own_leads, own_values = _own_aggregates(con, model, inputs, reading, as_of, once)
+        own_leads, own_values = _own_aggregates(con, model, inputs, reading, once)
         versions.append(_named_part(own_leads, own_values))
         schema = merged_leads.schema()
         aggregated = merged_leads.union(own_leads.select(*schema.names).cast(schema))
@@ -341,7 +349,7 @@ def _rescored_from_state(
 
 
 def _own_aggregates(
-    con: Any, model: Model, inputs: Inputs, reading: ir.Table, as_of: datetime,
+    con: Any, model: Model, inputs: Inputs, reading: ir.Table,
     once: Callable[[ir.Table, str], ir.Table],
 ) -> tuple[ir.Table, list[ir.Table]]:  # fmt: skip
     """The kept form of the aggregates of the leads of ``reading`` (their keys), from
@@ -350,12 +358,13 @@ def _own_aggregates(
     key = key_function(inputs.leads, inputs.events)
     probe = bool(fetch_value(con, reading[PROBE].any()))
     read = _named(con, _chosen_events(con, inputs, reading, probe), "leadscore_read_events")
-    plan, own_leads, own_values = state.kept_tables(model, read, as_of, key)
+    at = query_cache.instant()  # T as the SQL reads it: the same every day
+    plan, own_leads, own_values = state.kept_tables(model, read, at, key)
     keys = reading.select(LEAD)
     own_values = [
-        once(state.every_lead(keys, v, as_of), f"own_values_{i}") for i, v in enumerate(own_values)
+        once(state.every_lead(keys, v, at), f"own_values_{i}") for i, v in enumerate(own_values)
     ]
-    own_leads = state.with_totals(plan, state.every_lead(keys, own_leads, as_of), own_values)
+    own_leads = state.with_totals(plan, state.every_lead(keys, own_leads, at), own_values)
     return once(own_leads, "own_leads"), own_values
 
 
@@ -405,9 +414,9 @@ def _chosen_events(con: Any, inputs: Inputs, chosen: ir.Table, probe: bool) -> i
     return materialize(con, mine, "events")
 
 
-def _previous_value(prev: ir.Table, name: str, dtype: Any, as_of: datetime) -> ir.Value:
+def _previous_value(prev: ir.Table, name: str, dtype: Any, as_of: Moment) -> ir.Value:
     if name == AS_OF:
-        return ibis.literal(as_of, type=dtype)
+        return ibis.literal(as_of, type=dtype) if isinstance(as_of, datetime) else as_of.cast(dtype)
     column = prev[name]
     return column if column.type() == dtype else column.cast(dtype)
 
@@ -532,7 +541,8 @@ def _to_rescore_appended(
     assert events is not None
     key = key_function(leads, events)
     touched, shared, collided = _touched(fresh, events, key, kept_ids)
-    timed = _instant_tests(model, as_of, previous_as_of, raw=True)
+    bounds = _bounds(as_of, previous_as_of, kept is not None)
+    timed = _instant_tests(model, as_of, previous_as_of, raw=True, bounds=bounds)
     before = prev.select(
         _pk=key(prev.lead_id.try_cast(leads.lead_id.type())),
         _pfp=previous_lead_part(prev[FINGERPRINT].try_cast("int64")),
@@ -545,7 +555,7 @@ def _to_rescore_appended(
     else:
         table = leads.mutate(**{LEAD: key(leads.lead_id)})
         if timed:  # a superset of the crossings (of every event, seen or not), still exact
-            crossed = _crossings(model, events, key, instants, timed, kept)
+            crossed = _crossings(model, events, key, bounds, timed, kept)
             table = table.left_join(crossed, table[LEAD] == crossed._crossed)
         table = table.left_join(touched, table[LEAD] == touched._touched)
         table = table.left_join(before, table[LEAD] == before._pk)
@@ -555,7 +565,7 @@ def _to_rescore_appended(
         table = table.left_join(collided, table[LEAD] == collided._collided)
     if decayed is not None:
         table = table.left_join(decayed, table[LEAD] == decayed._decayed)
-    times = _created_tests(model, table, as_of, previous_as_of)
+    times = _created_tests(model, table, as_of, previous_as_of, bounds)
     times += [table._crossed.notnull()] if timed else []
     times += [table._decayed.notnull()] if decayed is not None else []
     time_moved = functools.reduce(operator.or_, [ibis.literal(False), *times])
@@ -612,26 +622,43 @@ def _touched(
 
 
 Test = Callable[[ir.Table], ir.BooleanValue]
+Moment: TypeAlias = datetime | ir.TimestampValue
+Bounds: TypeAlias = tuple[Moment, Moment]  # two instants, the earlier first
 
 
-def _between(column: ir.TimestampValue, lo: datetime, hi: datetime, days: float) -> ir.BooleanValue:
+def _bounds(as_of: datetime, previous: datetime, kept: bool) -> Bounds:
+    """T and the previous run's, the earlier first; with kept state (read at a later
+    T) as the session variables, so that the run's SQL is the same every day, and
+    its steps are replayed (:mod:`leadscore.engine.kept_runs`)."""
+    if kept and previous < as_of:
+        return query_cache.since(), query_cache.instant()
+    return min(as_of, previous), max(as_of, previous)
+
+
+def _between(column: ir.TimestampValue, lo: Moment, hi: Moment, days: float) -> ir.BooleanValue:
     """Whether ``column`` crosses the ``days`` horizon as T moves from lo to hi."""
-    span = timedelta(microseconds=micros(days))
-    start = ibis.literal(lo - span, type="timestamp")
-    end = ibis.literal(hi - span, type="timestamp")
+    if isinstance(lo, datetime) and isinstance(hi, datetime):
+        span = timedelta(microseconds=micros(days))
+        start = ibis.literal(lo - span, type="timestamp")
+        end = ibis.literal(hi - span, type="timestamp")
+    else:
+        interval = ibis.interval(microseconds=micros(days))
+        start, end = lo - interval, hi - interval
     result: ir.BooleanValue = (column > start) & (column <= end)
     return result
 
 
 def _instant_tests(
-    model: Model, as_of: datetime, previous: datetime, raw: bool = False
-) -> list[Test]:
+    model: Model, as_of: datetime, previous: datetime, raw: bool = False,
+    bounds: Bounds | None = None,
+) -> list[Test]:  # fmt: skip
     """Tests on prepared events that flag a lead whose result T alone can change;
     ``raw``: on the events as given, where one dated between the two instants
-    appears or disappears (prepared events hold only those the model sees)."""
+    appears or disappears (prepared events hold only those the model sees);
+    ``bounds``: the instants as the SQL reads them (:func:`_bounds`)."""
     if as_of == previous:
         return []
-    lo, hi = min(as_of, previous), max(as_of, previous)
+    lo, hi = bounds or (min(as_of, previous), max(as_of, previous))
     section = model.engagement
     tests: list[Test] = [lambda e: _between(e.timestamp, lo, hi, 0)] if raw else []
     if section is not None and section.window_days is not None:
@@ -645,17 +672,17 @@ def _instant_tests(
 
 def _crossings(
     model: Model, events: ir.Table, key: Callable[[ir.Column], ir.Value],
-    instants: tuple[datetime, datetime], timed: list[Test], kept: KeptState | None,
+    bounds: Bounds, timed: list[Test], kept: KeptState | None,
 ) -> ir.Table:  # fmt: skip
     """The keys (``_crossed``) of the leads with one of ``events`` crossing a test of
-    ``timed`` as T moves between the ``instants``; ``_reread``: whether one enters or
+    ``timed`` as T moves between the ``bounds``; ``_reread``: whether one enters or
     leaves what its kept aggregates hold, so that it is read from its events — one
     crosses the window's edge or the look-back
     (:func:`~leadscore.engine.events.relevant_events`), or is dated between the
     instants and is none of the new events of ``kept`` (which are merged). Crossing
     an inactivity horizon inside the look-back only moves a kept age
     (:func:`leadscore.engine.state.moved`)."""
-    lo, hi = min(instants), max(instants)
+    lo, hi = bounds
     section = model.engagement
     crossed = events.filter(functools.reduce(operator.or_, [test(events) for test in timed]))
     edges = {relevant_events(model)[0], section.window_days if section else None}
@@ -677,18 +704,14 @@ def _crossings(
     return joined.select("_crossed", _reread=joined._out | older_in)
 
 
-def _entering(events: ir.Table, instants: tuple[datetime, datetime]) -> ir.BooleanValue:
-    """Whether each of ``events`` is dated between the two instants (T moved)."""
-    return _between(events.timestamp, min(instants), max(instants), 0)
-
-
 def _created_tests(
-    model: Model, leads: ir.Table, as_of: datetime, previous: datetime
-) -> list[ir.BooleanValue]:
+    model: Model, leads: ir.Table, as_of: datetime, previous: datetime,
+    bounds: Bounds | None = None,
+) -> list[ir.BooleanValue]:  # fmt: skip
     """Leads whose ``created_at`` crosses an inactivity horizon as T moves."""
     if as_of == previous or "created_at" not in leads.columns:
         return []
-    lo, hi = min(as_of, previous), max(as_of, previous)
+    lo, hi = bounds or (min(as_of, previous), max(as_of, previous))
     return [
         _between(leads.created_at, lo, hi, rule.days).fill_null(False)
         for rule in model.inactivity_rules

@@ -26,6 +26,7 @@ log = logging.getLogger("leadscore")
 OFF = frozenset({"off", "0", "false", "no"})
 KEPT = 64  # files kept per kind; the least recently used are removed beyond this
 VARIABLE = "leadscore_as_of"  # the session variable a kept query reads T from
+SINCE = "leadscore_since_as_of"  # and the earlier T a run told the new events moves from
 LIBRARIES = ("ibis_framework", "sqlglot", "duckdb")  # what compiles and runs the SQL
 
 
@@ -80,6 +81,11 @@ def _installed(distribution: str) -> list[str]:
         if folder.is_dir():
             found += sorted(p.name for p in folder.glob(f"{distribution}-*.dist-info"))
     return found
+
+
+def set_since(raw: Any, as_of: datetime) -> None:
+    """Give a kept query the T of the kept state it reads at a later one (naive UTC)."""
+    raw.execute(f"SET VARIABLE {SINCE} = CAST(? AS TIMESTAMP)", [as_of.isoformat()])
 
 
 def set_instant(raw: Any, as_of: datetime) -> None:

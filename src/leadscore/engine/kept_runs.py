@@ -57,15 +57,16 @@ class Record:
 
     # In order: ["x", statement] executed for its effect; ["a", query, repr(its rows)]
     # an answer the Python code looked at; ["r", name, query] a count it reports;
-    # ["s", "unchanged" or ""] the kept state attached (:mod:`.kept_states`), and
-    # whether the leads file was the one its run read; ["v", parts] the version
-    # the output's state adds once it is written.
+    # ["s", "unchanged" or "", "later" or ""] the kept state attached
+    # (:mod:`.kept_states`), whether the leads file was the one its run read, and
+    # whether the run's T is later than the state's; ["v", parts] the version the
+    # output's state adds once it is written.
     steps: list[list[str]] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     query: str | None = None  # the query of the rows written
     replayable: bool = True
     # A run --since an earlier output, told the new events: the layout of the state
-    # it reads, and its T (:mod:`leadscore.incremental`).
+    # it reads, and its T when the run's is the same (:mod:`leadscore.incremental`).
     layout: str | None = None
     as_of: str | None = None
 
@@ -176,15 +177,18 @@ def reported(name: str, query: str) -> None:
         record.steps.append(["r", name, query])
 
 
-def state_read(layout: str, as_of: datetime, unchanged: bool) -> None:
+def state_read(layout: str, as_of: datetime, unchanged: bool, later: bool = False) -> None:
     """The run reads the kept state linked to its ``--since`` output (of ``layout``, at
     ``as_of``), attached and exposed here (:mod:`leadscore.engine.kept_states`);
     ``unchanged``: the leads file is the one that state's run read (its SQL reads
-    no lead to find the changed ones)."""
+    no lead to find the changed ones); ``later``: the run's T is later than the
+    state's, and its SQL reads both from session variables (replayed at any such
+    pair of instants), else it runs at the state's T (replayed at that T only)."""
     record = _recorded()
     if record is not None:
-        record.steps.append(["s", "unchanged" if unchanged else ""])
-        record.layout, record.as_of = layout, as_of.isoformat()
+        record.steps.append(["s", "unchanged" if unchanged else "", "later" if later else ""])
+        record.layout = layout
+        record.as_of = None if later else as_of.isoformat()
 
 
 def versioned(parts: kept_states.Parts, ids: str | None) -> None:
@@ -250,11 +254,14 @@ def replay(
             elif kind == "r":
                 reports[step[0]] = raw.execute(step[1]).fetchall()
             elif kind == "s":
-                found = kept_states.find(since, str(record.layout), as_of)
-                if found is None:
+                later = step[1] == "later"
+                found = kept_states.find(since, str(record.layout), as_of, later=later)
+                if found is None or (found.as_of < as_of) != later:
                     log.debug("kept run %s not replayed: no kept state of %s", run_key, since)
                     return None
-                unchanged = leads_file is not None and found.leads == leads_file
+                if later:
+                    cache.set_since(raw, found.as_of)
+                unchanged = leads_file is not None and found.leads == leads_file and not later
                 if unchanged != (step[0] == "unchanged"):
                     log.debug("kept run %s not replayed: the leads file changed", run_key)
                     return None
@@ -267,7 +274,8 @@ def replay(
         with files.replacing(path) as tmp, watch(raw, progress):
             raw.execute(files.copy(record.query, tmp))
         if found is not None and parts:
-            kept_states.keep_version(raw, found, parts, ids, path, leads_file)
+            now = replace(found, as_of=as_of)  # the new version's T
+            kept_states.keep_version(raw, now, parts, ids, path, leads_file)
     except duckdb.Error as exc:  # a full run says what is wrong, or succeeds
         log.debug("kept run %s not replayed: %s", run_key, exc)
         return None
@@ -278,7 +286,7 @@ def replay(
     return reports
 
 
-STEPS = {"x": 2, "a": 3, "r": 3, "s": 2, "v": 2}  # each kind of step, and its length
+STEPS = {"x": 2, "a": 3, "r": 3, "s": 3, "v": 2}  # each kind of step, and its length
 
 
 def _load(text: str | None) -> Record | None:

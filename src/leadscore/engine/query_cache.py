@@ -45,6 +45,12 @@ def instant() -> ir.TimestampScalar:
     return value
 
 
+def since() -> ir.TimestampScalar:
+    """The T of the kept state a told run reads at a later T: the session variable."""
+    value: ir.TimestampScalar = _variable(cache.SINCE)
+    return value
+
+
 def set_instant(con: Any, as_of: datetime) -> None:
     """Give the query of :func:`instant` its T (naive UTC) on ``con``."""
     cache.set_instant(con.con, as_of)

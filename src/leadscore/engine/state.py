@@ -158,10 +158,15 @@ def _per_lead(plan: EventPlan, weighted: ir.Table, model: Model) -> ir.Table:
 
 
 def kept_tables(
-    model: Model, events: ir.Table, as_of: datetime, key: KeyFn, con: Any = None
+    model: Model,
+    events: ir.Table,
+    as_of: datetime | ir.TimestampValue,
+    key: KeyFn,
+    con: Any = None,
 ) -> tuple[EventPlan, ir.Table, list[ir.Table]]:
     """What a full run keeps, before the totals (:func:`with_totals`): the plan, the
-    per-lead table and the ``(lead, value)`` tables.
+    per-lead table and the ``(lead, value)`` tables, as of T ``as_of`` (an instant, or
+    the session variable).
 
     With ``con``, the de-duplication's repeated ids are computed there first, once
     for the statements that write the tables (each reads the events once).
@@ -176,7 +181,7 @@ def kept_tables(
     weighted, plan = plan_events(model, prepared, events, "duckdb")
     assert plan.keepable
     leads = _per_lead(plan, weighted, model)
-    kept_at = {KEPT_AT: ibis.literal(as_of, type="timestamp")}
+    kept_at = {KEPT_AT: _instant(as_of)}
     if ids is None:
         leads = leads.mutate(**{SHARES: ibis.literal(False)})
     else:  # a lead holding a copy of another lead's event id may have no event in view
@@ -191,13 +196,17 @@ def kept_tables(
     return plan, leads.mutate(**kept_at), [v.table.mutate(**kept_at) for v in plan.values]
 
 
-def every_lead(keys: ir.Table, rows: ir.Table, as_of: datetime) -> ir.Table:
+def _instant(as_of: datetime | ir.TimestampValue) -> ir.TimestampValue:
+    return ibis.literal(as_of, type="timestamp") if isinstance(as_of, datetime) else as_of
+
+
+def every_lead(keys: ir.Table, rows: ir.Table, as_of: datetime | ir.TimestampValue) -> ir.Table:
     """The kept ``rows`` (of T ``as_of``) of the leads of ``keys``, and one row of
     nulls for each such lead without any: a version holding a lead's rows shadows
     the older ones, so a lead whose events all left (or went to another lead) must
     have rows there too. Null aggregates and ages count as no event."""
     joined = keys.left_join(rows, keys[LEAD] == rows[LEAD])
-    fill = {SHARES: False, KEPT_AT: ibis.literal(as_of, type="timestamp")}
+    fill = {SHARES: False, KEPT_AT: _instant(as_of)}
     return joined.select(
         keys[LEAD],
         *(
