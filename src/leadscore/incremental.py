@@ -10,7 +10,8 @@ A lead is scored again when
 - T moved and its result depends on T alone: an event crossing the window's edge
   or an inactivity horizon between the two instants; a ``created_at`` crossing an
   inactivity horizon. With decay, every lead with an event in the window changes
-  when T moves: the run is then a full one, said in the plan;
+  when T moves: the run is then a full one, said in the plan — unless it is told
+  the new events and reads kept aggregates at the new T (below);
 - it shares an ``event_id`` with another lead (de-duplication is global), or it
   belongs to a group of duplicates with such a lead (``merge_duplicates``).
 
@@ -24,6 +25,11 @@ leads they touch, one probe of the ids finds the leads holding a new event's id,
 and only when T moved are the events' timestamps read for crossings. Only the
 chosen leads' events are read in full (with the copies of their ids that other
 leads hold, for the de-duplication).
+
+With kept aggregates (:mod:`leadscore.engine.state`) the chosen leads are merged
+from them instead, at the same T or read at a later one (:func:`_bounds`): a lead
+with an event crossing what its kept rows hold is then read from its events
+(:func:`_crossings`), and with decay every lead with kept rows is chosen.
 """
 
 from __future__ import annotations
