@@ -197,10 +197,10 @@ def rescore(
 
 def _rescored(
     con: Any, model: Model, inputs: Inputs, chosen: ir.Table, as_of: datetime,
-    explain: bool, spills: bool, part: str = "",
+    explain: bool, spills: bool,
 ) -> tuple[ir.Table, ir.Table | None]:  # fmt: skip
     """The results of the ``chosen`` leads (their keys), scored from their events; and
-    those events (``part`` names the views of several such scorings)."""
+    those events."""
     key = key_function(inputs.leads, inputs.events)
     # The chosen leads' rows and events are read several times by the query: once here.
     leads = inputs.leads.semi_join(chosen, key(inputs.leads.lead_id) == chosen[LEAD])
@@ -208,9 +208,9 @@ def _rescored(
     probe = PROBE in chosen.columns and bool(fetch_value(con, chosen[PROBE].any()))
     events = _chosen_events(con, inputs, chosen, probe)
     if con.name == "duckdb":  # the same query every run of a model: its SQL is kept
-        leads = _named(con, leads, f"leadscore_rescored_leads{part}")
+        leads = _named(con, leads, "leadscore_rescored_leads")
         if events is not None:
-            events = _named(con, events, f"leadscore_rescored_events{part}")
+            events = _named(con, events, "leadscore_rescored_events")
     return _scored(con, model, leads, events, as_of, explain, spills), events
 
 
@@ -593,7 +593,7 @@ def _to_rescore_appended(
     if shared is not None:
         probe = probe | table._shared.notnull()
     reads = table._collided.notnull() if collided is not None else ibis.literal(False)
-    if timed:
+    if timed and kept is not None:
         reads = reads | table._reread.fill_null(False)
     table = table.mutate(reason=reason, **{PROBE: probe, READS: reads})
     return _chosen(con, model, leads, key, table, None)
@@ -681,16 +681,19 @@ def _crossings(
     bounds: Bounds, timed: list[Test], kept: KeptState | None,
 ) -> ir.Table:  # fmt: skip
     """The keys (``_crossed``) of the leads with one of ``events`` crossing a test of
-    ``timed`` as T moves between the ``bounds``; ``_reread``: whether one enters or
-    leaves what its kept aggregates hold, so that it is read from its events — one
+    ``timed`` as T moves between the ``bounds``; with ``kept``, ``_reread``: whether
+    one enters or leaves what its kept aggregates hold, so that it is read from its
+    events — one
     crosses the window's edge or the look-back
     (:func:`~leadscore.engine.events.relevant_events`), or is dated between the
     instants and is none of the new events of ``kept`` (which are merged). Crossing
     an inactivity horizon inside the look-back only moves a kept age
     (:func:`leadscore.engine.state.moved`)."""
+    crossed = events.filter(functools.reduce(operator.or_, [test(events) for test in timed]))
+    if kept is None:  # without kept rows every chosen lead is read from its events
+        return crossed.select(_crossed=key(crossed.lead_id)).distinct()
     lo, hi = bounds
     section = model.engagement
-    crossed = events.filter(functools.reduce(operator.or_, [test(events) for test in timed]))
     edges = {relevant_events(model)[0], section.window_days if section else None}
     out = [_between(crossed.timestamp, lo, hi, d) for d in edges if d is not None]
     entering = _between(crossed.timestamp, lo, hi, 0)
@@ -700,8 +703,6 @@ def _crossings(
     )
     if not out:  # no window and no look-back: nothing leaves
         crossed = crossed.mutate(_out=ibis.literal(False))
-    if kept is None:
-        return crossed.select("_crossed", _reread=crossed._out | (crossed._in > 0))
     new = kept.new_events
     new = new.filter(_between(new.timestamp, lo, hi, 0))
     new = new.group_by(_entered=key(new.lead_id)).aggregate(_new_in=new.count())
