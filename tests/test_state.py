@@ -260,21 +260,73 @@ def test_at_a_later_T_kept_aggregates_are_read_there(tmp_path: Path) -> None:
     assert day2 == pytest.approx({"L1": 4 * 2**-2.5 + 4 * 2**-0.1, "L2": 4 * 2**-1}, rel=1e-12)
 
 
-def test_at_a_later_T_a_lead_whose_events_cross_an_edge_is_read_from_them(
-    tmp_path: Path,
-) -> None:
-    runs = Runs(tmp_path, leadscore.load_model(SIMPLE))
-    leads = [{"lead_id": f"L{i}"} for i in range(1, 5)]
+def test_at_a_later_T_leaving_events_are_taken_out_of_kept_aggregates(tmp_path: Path) -> None:
+    # 4 points a view, halved every 10 days, 30-day window; six days after T:
+    # L1's one view (25 days before T) has left: 0 points, from its kept sum less it;
+    # L5 keeps its view of 2 days before T: 4 × 2^-0.8, its view of 26 days left.
+    # An interest's points per session (distinct): the sessions' rows lose theirs.
+    sessions = {"id": "sessions", "event": "page_view", "distinct": "session_id", "points": 1}
+    model = {**SIMPLE, "interests": [{"id": "visits", "rules": [sessions]}]}
+    runs = Runs(tmp_path, leadscore.load_model(model))
+    leads = [{"lead_id": f"L{i}"} for i in range(1, 8)]
     events = [
-        view("L1", 25, "a"),  # leaves the 30-day window by T + 6 days
-        view("L2", 2, "b"),  # stays in it
+        view("L1", 25, "a", "s1"),
+        view("L2", 2, "b", "s2"),  # stays in the window
         view("L3", -3, "c"),  # after T, seen at T + 6 days: not in L3's kept aggregates
         view("L3", 1, "d"),
+        view("L5", 26, "f", "s3"),
+        view("L5", 2, "g", "s4"),
+        view("L6", 27, "h", "s5"),  # its id is L7's too: L6's copy counts (the earlier) ...
+        view("L6", 3, "k", "s6"),
+        view("L7", 20, "h", "s5"),  # ... even once it has left the window (SPEC: first copy)
     ]
     day0 = runs.first(leads, events)
-    runs.told(day0, leads, events, [view("L4", -1, "e")], "day6", as_of=T + timedelta(days=6))
-    # L1 and L3 read from their events; L2 (decay) and L4 (its new view) merged.
-    assert (runs.plans[-1].rescored, runs.merged) == (4, 2)
+    at = T + timedelta(days=6)
+    # L4's new view is merged; a new view of L2 dated 28 days before T is in no kept
+    # aggregate, and leaves the window: L2 is read from its events, as L3 (an event
+    # between the instants that is not new) and L6 (a leaving id held twice).
+    added = [view("L4", -1, "e", "s7"), view("L2", 28, "i", "s8")]
+    day6 = runs.told(day0, leads, events, added, "day6", as_of=at)
+    assert (runs.plans[-1].rescored, runs.merged) == (7, 4)
+    scores = dict(zip(*read(day6).select(["lead_id", "engagement"]).to_pydict().values(),
+                      strict=True))  # fmt: skip
+    assert scores == pytest.approx({
+        "L1": 0.0, "L2": 4 * 2**-0.8, "L3": 4 * 2**-0.7 + 4 * 2**-0.3, "L4": 4 * 2**-0.5,
+        "L5": 4 * 2**-0.8, "L6": 4 * 2**-0.9, "L7": 0.0,
+    }, rel=1e-12)  # fmt: skip
+    visits = read(day6).column("interest:visits").to_pylist()
+    assert visits == pytest.approx([0, 2**-0.8, 0, 2**-0.5, 2**-0.8, 2**-0.9, 0], rel=1e-12)
+    # A day later every lead merges from the version's rows (nothing left to leave).
+    day7 = runs.told(day6, leads, [*events, *added], [view("L6", -6.5, "j", "s6")], "day7",
+                     as_of=T + timedelta(days=7))  # fmt: skip
+    assert runs.merged == 7
+    assert read(day7).column("interest:visits").to_pylist()[5] == pytest.approx(2**-0.05)
+
+
+def test_a_kept_sum_whose_events_all_left_is_none_not_a_residue(tmp_path: Path) -> None:
+    # L1's views of 24.5, 25.1 and 24.35 days before T, kept at T and read a day
+    # later, weigh 2^-2.45 × 2^-0.1 (...) there, an ulp off the weights of the same
+    # views computed at T + 1 day (2^-2.55, ...), which is how they are taken out when
+    # they leave five days later. Their sum less those is then 1e-17, not 0: an
+    # interest of 1e-17 points would be L1's top interest. The kept count of those
+    # events says that none is left.
+    model = {**SIMPLE, "interests": [
+        {"id": "robots", "rules": [{"id": "robot", "event": "page_view", "points": 1}]},
+    ]}  # fmt: skip
+    runs = Runs(tmp_path, leadscore.load_model(model))
+    leads = [{"lead_id": "L1"}, {"lead_id": "L2"}]
+    events = [view("L1", 24.5, "a"), view("L1", 25.1, "b"), view("L1", 24.35, "c"),
+              view("L2", 1, "f")]  # fmt: skip
+    day0 = runs.first(leads, events)
+    late = [view("L1", 24.5, "d"), view("L1", 24.2, "g")]  # merged a day later
+    day1 = runs.told(day0, leads, events, late, "day1", as_of=T + timedelta(days=1))
+    day6 = runs.told(day1, leads, [*events, *late], [view("L2", -5, "e")], "day6",
+                     as_of=T + timedelta(days=6))  # fmt: skip
+    assert runs.merged == 2
+    rows = {r["lead_id"]: r for r in read(day6).to_pylist()}
+    assert (rows["L1"]["engagement"], rows["L1"]["interest:robots"]) == (0.0, 0.0)
+    assert (rows["L1"]["top_interest"], rows["L2"]["top_interest"]) == (None, "robots")
+    assert rows["L2"]["interest:robots"] == pytest.approx(2**-0.7 + 2**-0.1, rel=1e-12)
 
 
 def test_a_lead_whose_events_all_left_has_none_in_the_next_version(tmp_path: Path) -> None:

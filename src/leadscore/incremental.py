@@ -40,7 +40,7 @@ import logging
 import operator
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeAlias
 
@@ -62,13 +62,14 @@ from leadscore.engine.compiler import (
 from leadscore.engine.events import (
     LEAD,
     EventPlan,
+    Moment,
     crossed_leads,
+    crossing,
+    edges,
     id_copies,
     keyed_ids,
-    micros,
     plan_events,
     prepare_events,
-    relevant_events,
 )
 from leadscore.engine.fingerprints import (
     AS_OF,
@@ -313,20 +314,22 @@ def _rescored_from_state(
         cached(f"new_values_{i}", [mine], functools.partial(new_part, i))
         for i in range(len(kept_values))
     ]
-    # Only the leads with new (lead, value) rows have theirs read and merged.
+    gone = _leaving(model, events, key, found.as_of < as_of, cached)
     old_values = [
-        once(v.semi_join(new, LEAD), f"kept_values_{i}")
+        once(v.semi_join(_touching(new, gone, chosen), LEAD), f"kept_values_{i}")
         for i, (v, new) in enumerate(zip(kept_values, new_values, strict=True))
     ]
 
     def merged_part(i: int) -> ir.Table:
         plan, weighted = planned()
+        leaving = None if gone is None else (gone, query_cache.since())
         merged_leads, merged_values = state.merged(
-            plan, weighted, model, old_leads, old_values, new_values, query_cache.instant()
-        )
+            plan, weighted, model, old_leads, old_values, new_values, query_cache.instant(),
+            leaving,
+        )  # fmt: skip
         return [merged_leads, *merged_values][i]
 
-    read = [mine, old_leads, *old_values, *new_values]
+    read = [mine, old_leads, *old_values, *new_values, *([] if gone is None else [gone])]
     merged_leads = cached("merged_leads", read, functools.partial(merged_part, 0))
     merged_values = [
         cached(f"merged_values_{i}", read, functools.partial(merged_part, i + 1))
@@ -352,6 +355,28 @@ def _rescored_from_state(
             kept_states.keep_version(con.con, now, versions, ids, output, kept.leads_file)
 
     return fresh, written
+
+
+def _leaving(
+    model: Model, events: ir.Table, key: Callable[[ir.Column], ir.Value], later: bool,
+    cached: Callable[[str, list[ir.Table], Callable[[], ir.Table]], ir.Table],
+) -> ir.Table | None:  # fmt: skip
+    """At a ``later`` T, the values of the events that leave what kept rows hold, per
+    lead (:func:`leadscore.engine.state.leaving`), to be taken out of them; ``cached``
+    computes a kept query into a table."""
+    if not later or not edges(model):
+        return None
+    since, at = query_cache.since(), query_cache.instant()
+    build = functools.partial(state.leaving, model, events, key, since, at)
+    return cached("leaving", [events], build)
+
+
+def _touching(new: ir.Table, gone: ir.Table | None, chosen: ir.Table) -> ir.Table:
+    """The keys of the leads whose kept ``(lead, value)`` rows are read and merged: those
+    with new rows (``new``), or with leaving events (``gone``) among the ``chosen``
+    (not those read from their events, which have rows of their own)."""
+    keys = new.select(LEAD)
+    return keys if gone is None else keys.union(gone.semi_join(chosen, LEAD).select(LEAD))
 
 
 def _own_aggregates(
@@ -628,7 +653,6 @@ def _touched(
 
 
 Test = Callable[[ir.Table], ir.BooleanValue]
-Moment: TypeAlias = datetime | ir.TimestampValue
 Bounds: TypeAlias = tuple[Moment, Moment]  # two instants, the earlier first
 
 
@@ -639,19 +663,6 @@ def _bounds(as_of: datetime, previous: datetime, kept: bool) -> Bounds:
     if kept and previous < as_of:
         return query_cache.since(), query_cache.instant()
     return min(as_of, previous), max(as_of, previous)
-
-
-def _between(column: ir.TimestampValue, lo: Moment, hi: Moment, days: float) -> ir.BooleanValue:
-    """Whether ``column`` crosses the ``days`` horizon as T moves from lo to hi."""
-    if isinstance(lo, datetime) and isinstance(hi, datetime):
-        span = timedelta(microseconds=micros(days))
-        start = ibis.literal(lo - span, type="timestamp")
-        end = ibis.literal(hi - span, type="timestamp")
-    else:
-        interval = ibis.interval(microseconds=micros(days))
-        start, end = lo - interval, hi - interval
-    result: ir.BooleanValue = (column > start) & (column <= end)
-    return result
 
 
 def _instant_tests(
@@ -666,13 +677,13 @@ def _instant_tests(
         return []
     lo, hi = bounds or (min(as_of, previous), max(as_of, previous))
     section = model.engagement
-    tests: list[Test] = [lambda e: _between(e.timestamp, lo, hi, 0)] if raw else []
+    tests: list[Test] = [lambda e: crossing(e.timestamp, lo, hi, 0)] if raw else []
     if section is not None and section.window_days is not None:
         window = section.window_days
-        tests.append(lambda e: _between(e.timestamp, lo, hi, window))
+        tests.append(lambda e: crossing(e.timestamp, lo, hi, window))
     for rule in model.inactivity_rules:
         days = rule.days
-        tests.append(functools.partial(lambda d, e: _between(e.timestamp, lo, hi, d), days))
+        tests.append(functools.partial(lambda d, e: crossing(e.timestamp, lo, hi, d), days))
     return tests
 
 
@@ -682,33 +693,54 @@ def _crossings(
 ) -> ir.Table:  # fmt: skip
     """The keys (``_crossed``) of the leads with one of ``events`` crossing a test of
     ``timed`` as T moves between the ``bounds``; with ``kept``, ``_reread``: whether
-    one enters or leaves what its kept aggregates hold, so that it is read from its
-    events — one
-    crosses the window's edge or the look-back
-    (:func:`~leadscore.engine.events.relevant_events`), or is dated between the
-    instants and is none of the new events of ``kept`` (which are merged). Crossing
-    an inactivity horizon inside the look-back only moves a kept age
+    what its kept aggregates hold cannot be moved to the new T, so that it is read
+    from its events: one of its events is dated between the instants and is none of
+    the new events of ``kept`` (which are merged), a new event leaves the window's
+    edge or the look-back (:func:`~leadscore.engine.events.edges`; it is in no kept
+    aggregate to be taken out of), or a leaving event has an id another event holds
+    (which of them the aggregates hold is not known). Other leaving events are taken
+    out of the kept aggregates (:func:`leadscore.engine.state.leaving`); crossing an
+    inactivity horizon inside the look-back only moves a kept age
     (:func:`leadscore.engine.state.moved`)."""
     crossed = events.filter(functools.reduce(operator.or_, [test(events) for test in timed]))
     if kept is None:  # without kept rows every chosen lead is read from its events
         return crossed.select(_crossed=key(crossed.lead_id)).distinct()
     lo, hi = bounds
-    section = model.engagement
-    edges = {relevant_events(model)[0], section.window_days if section else None}
-    out = [_between(crossed.timestamp, lo, hi, d) for d in edges if d is not None]
-    entering = _between(crossed.timestamp, lo, hi, 0)
-    leaving = {"_out": functools.reduce(operator.or_, out).any()} if out else {}
-    crossed = crossed.group_by(_crossed=key(crossed.lead_id)).aggregate(
-        **leaving, _in=entering.sum()
-    )
-    if not out:  # no window and no look-back: nothing leaves
-        crossed = crossed.mutate(_out=ibis.literal(False))
+    entering = crossing(crossed.timestamp, lo, hi, 0)
+    grouped = crossed.group_by(_crossed=key(crossed.lead_id)).aggregate(_in=entering.sum())
     new = kept.new_events
-    new = new.filter(_between(new.timestamp, lo, hi, 0))
-    new = new.group_by(_entered=key(new.lead_id)).aggregate(_new_in=new.count())
-    joined = crossed.left_join(new, crossed._crossed == new._entered)
-    older_in = joined._in > joined._new_in.fill_null(0)  # the new events are in the events
-    return joined.select("_crossed", _reread=joined._out | older_in)
+    added = new.filter(crossing(new.timestamp, lo, hi, 0))
+    added = added.group_by(_entered=key(added.lead_id)).aggregate(_new_in=added.count())
+    joined = grouped.left_join(added, grouped._crossed == added._entered)
+    reread = joined._in > joined._new_in.fill_null(0)  # the new events are in the events
+    limits = edges(model)
+    if limits:
+
+        def leaves(table: ir.Table) -> ir.BooleanValue:
+            tests = [crossing(table.timestamp, lo, hi, d) for d in limits]
+            result: ir.BooleanValue = functools.reduce(operator.or_, tests)
+            return result
+
+        new_leaving = new.filter(leaves(new))
+        readers = new_leaving.select(_read=key(new_leaving.lead_id))
+        if kept.ids is not None:
+            readers = readers.union(_held_twice(crossed.filter(leaves(crossed)), kept.ids, key))
+        readers = readers.distinct()
+        joined = joined.left_join(readers, joined._crossed == readers._read)
+        reread = reread | joined._read.notnull()
+    return joined.select("_crossed", _reread=reread)
+
+
+def _held_twice(
+    events: ir.Table, ids: ir.Table, key: Callable[[ir.Column], ir.Value]
+) -> ir.Table:  # fmt: skip
+    """The keys (``_read``) of the leads of ``events`` with an id that more than one
+    event holds, by the kept ``ids`` (:func:`leadscore.engine.state.kept_ids`)."""
+    own = keyed_ids(events)
+    holders = ids.semi_join(own.select("_eid").distinct(), "_eid")
+    counted = holders.group_by("_eid").aggregate(_n=holders.count())
+    twice = own.semi_join(counted.filter(counted._n > 1), "_eid")
+    return twice.select(_read=key(twice.lead_id))
 
 
 def _created_tests(
@@ -720,6 +752,6 @@ def _created_tests(
         return []
     lo, hi = bounds or (min(as_of, previous), max(as_of, previous))
     return [
-        _between(leads.created_at, lo, hi, rule.days).fill_null(False)
+        crossing(leads.created_at, lo, hi, rule.days).fill_null(False)
         for rule in model.inactivity_rules
     ]

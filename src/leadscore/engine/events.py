@@ -24,7 +24,7 @@ import operator
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Literal
+from typing import Any, Literal, TypeAlias
 
 import ibis
 import ibis.expr.types as ir
@@ -79,10 +79,16 @@ class Decay:
 
 
 Merge = Literal["add", "least", "smallest"]
-# How a kept value of a lead's events reads a while later, while none of them
-# crosses the window's edge: ages (and lists of ages) grow by the time passed, sums
-# of decay weights shrink by the weight of that time, counts stay.
+# How a kept value of a lead's events reads a while later: ages (and lists of ages)
+# grow by the time passed, sums of decay weights shrink by the weight of that time,
+# counts stay (the events leaving meanwhile taken out: Kept.edge).
 Move = Literal["ages", "decays", "stays"]
+
+
+def counted(name: str) -> str:
+    """The kept count of the events of the kept sum ``name`` (with decay): a sum whose
+    events all left is none, not the residue of a subtraction."""
+    return f"{name}_n"
 
 
 @dataclass(frozen=True)
@@ -93,13 +99,16 @@ class Kept:
     merge into the value of their union by ``merge``: ``add`` (sums and counts),
     ``least`` (youngest ages), ``smallest`` (the n youngest ages, a sorted list, of
     which the rule reads element ``nth``); ``move``: how it reads later
-    (:func:`leadscore.engine.state.moved`).
+    (:func:`leadscore.engine.state.moved`); ``edge``: the age in days its events
+    leave it at (the window, or the look-back), when T moves on. An ``add`` value
+    loses the values of the events leaving it (:func:`leadscore.engine.state.merged`).
     """
 
     value: ir.Scalar
     merge: Merge
     nth: int | None = None
     move: Move = "ages"
+    edge: float | None = None  # days: the events it holds are younger (None: any age)
 
     def final(self, kept: ir.Value) -> ir.Value:
         """What the contributions read, from the kept value."""
@@ -143,6 +152,7 @@ class EventPlan:
     kept: dict[str, Kept] = field(default_factory=dict)
     values: list[Values] = field(default_factory=list)
     keepable: bool = True
+    edge: float | None = None  # the window (days) engagement aggregates hold events of
 
     def name(self) -> str:
         """A fresh column name for an aggregate."""
@@ -153,7 +163,7 @@ class EventPlan:
         move: Move = "ages",
     ) -> None:  # fmt: skip
         """Aggregate ``value`` (with ``nth``: its element ``nth``) in the main pass."""
-        kept = Kept(value, merge, nth, move)
+        kept = Kept(value, merge, nth, move, self.edge)
         self.aggregates[name] = kept.final(value)
         self.kept[name] = kept
 
@@ -176,6 +186,30 @@ def relevant_events(model: Model) -> tuple[float | None, tuple[str, ...] | None]
     names = [t for r in rules for t in r.event_types]
     names += [t for types in inactivity_types for t in types or ()]
     return days, tuple(dict.fromkeys(names))
+
+
+def edges(model: Model) -> list[float]:
+    """The ages (days) at which events leave what kept aggregates hold as T moves on:
+    the window's and the look-back's (:func:`relevant_events`)."""
+    section = model.engagement
+    window = section.window_days if section else None
+    return sorted({d for d in (window, relevant_events(model)[0]) if d is not None})
+
+
+Moment: TypeAlias = datetime | ir.TimestampValue  # an instant, or the SQL's expression of one
+
+
+def crossing(column: ir.TimestampValue, lo: Moment, hi: Moment, days: float) -> ir.BooleanValue:
+    """Whether ``column`` crosses the ``days`` horizon as T moves from lo to hi."""
+    if isinstance(lo, datetime) and isinstance(hi, datetime):
+        span = timedelta(microseconds=micros(days))
+        start = ibis.literal(lo - span, type="timestamp")
+        end = ibis.literal(hi - span, type="timestamp")
+    else:
+        interval = ibis.interval(microseconds=micros(days))
+        start, end = lo - interval, hi - interval
+    result: ir.BooleanValue = (column > start) & (column <= end)
+    return result
 
 
 def keyed_ids(events: ir.Table) -> ir.Table:
@@ -345,6 +379,7 @@ def plan_events(
     plan.keepable = plan.top_n and not spills
     section = model.engagement
     window = section.window_days if section else None
+    plan.edge = window
     if window is not None and relevant_events(model)[0] == window:
         # prepare_events kept only the events younger than the window (no inactivity
         # horizon is longer): every one is in it, and no rule tests it again.
@@ -363,7 +398,7 @@ def plan_events(
             continue
         _plan_distinct(plan, members, weighted, fields(name), decay)
     for inactive in model.inactivity_rules:
-        _plan_inactivity(plan, inactive, weighted)
+        _plan_inactivity(plan, inactive, weighted, relevant_events(model)[0])
     if plan.ranked:
         rows = functools.reduce(operator.or_, plan.ranked_rows)
         plan.subplans.append(weighted.filter(rows).group_by(LEAD).aggregate(**plan.ranked))
@@ -463,6 +498,9 @@ def _plan_rule(
         name = plan.name()
         plan.add(name, events.weight.sum(where=matches), "add", move=decay.sums)
         plan.contributions[rule.id] = _capped(rule, functools.partial(_scaled_sum, points, name))
+        if decay.half_life_days is not None:  # kept: a sum whose events all left is none
+            plan.kept[counted(name)] = Kept(events.count(where=matches), "add", None, "stays",
+                                            plan.edge)  # fmt: skip
     elif decay.half_life_days is None:
         name = plan.name()
         plan.add(name, events.count(where=matches), "add", move="stays")
@@ -636,12 +674,16 @@ def _plan_nth(
     plan.subplans.append(nth_age)
 
 
-def _plan_inactivity(plan: EventPlan, rule: InactivityRule, events: ir.Table) -> None:
-    """Latest event of the rule's types at or before T; the window does not apply."""
+def _plan_inactivity(
+    plan: EventPlan, rule: InactivityRule, events: ir.Table, look_back: float | None
+) -> None:
+    """Latest event of the rule's types at or before T; the window does not apply
+    (its events leave at the ``look_back``, :func:`relevant_events`)."""
     name = plan.name()
     types = rule.event_types
     matches = events.etype.isin(types) if types is not None else None
     plan.add(name, events.age_us.min(where=matches), "least")
+    plan.kept[name] = dataclasses.replace(plan.kept[name], edge=look_back)
     plan.inactivity[rule.id] = lambda t: t[name]
 
 

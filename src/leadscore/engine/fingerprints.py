@@ -75,13 +75,16 @@ def model_key(model: Model) -> int:
     return int.from_bytes(hashlib.sha256(text).digest()[:7], "big")
 
 
-def event_digest(events: ir.Table, model: Model, engine: str) -> dict[str, ir.Scalar]:
-    """Aggregates of prepared events (one group per lead) that change with any event."""
+def event_digest(
+    events: ir.Table, model: Model, engine: str, where: ir.BooleanValue | None = None
+) -> dict[str, ir.Scalar]:
+    """Aggregates of prepared events (one group per lead) that change with any event
+    (of those ``where`` holds)."""
     properties = sorted(model.event_properties())
     names = [LEAD, "timestamp", "etype", *(["event_id"] if "event_id" in events.columns else [])]
     names += [p for p in properties if p in events.columns and p not in names]
     one = event_hash([events[n] for n in names], engine)
-    return {EVENT_COUNT: events.count(), EVENT_SUM: one.sum()}
+    return {EVENT_COUNT: events.count(where=where), EVENT_SUM: one.sum(where=where)}
 
 
 def lead_fingerprint(model: Model, table: ir.Table, engine: str) -> ir.IntegerValue:

@@ -44,8 +44,10 @@ leads) keep no state.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
+import operator
 import uuid
 from collections.abc import Callable
 from datetime import datetime
@@ -63,10 +65,15 @@ from leadscore.engine.events import (
     EventPlan,
     Kept,
     Move,
+    counted,
+    crossing,
+    edges,
     id_copies,
     keyed_ids,
+    micros,
     plan_events,
     prepare_events,
+    relevant_events,
     sharing_leads,
 )
 from leadscore.engine.fingerprints import EVENT_COUNT, EVENT_SUM, SHARES, event_digest
@@ -80,32 +87,46 @@ KeyFn = Callable[[ir.Column], ir.Value]
 KEPT_AT = "_kept_at"  # the T a kept row's ages are measured from
 
 # DuckDB's list_transform takes a lambda, which ibis writes in a syntax DuckDB 2
-# refuses: a macro of the connection that reads kept lists of ages (_later).
+# refuses: a macro of the connection that reads kept lists of ages (_later), the
+# ages of events that left (at ``edge`` or older) taken out.
 LATER = "leadscore_later"
 MACRO = (
-    f"CREATE OR REPLACE TEMP MACRO {LATER}(ages, passed) AS "
-    "list_transform(ages, lambda age: age + passed)"
+    f"CREATE OR REPLACE TEMP MACRO {LATER}(ages, passed, edge) AS "
+    "list_filter(list_transform(ages, lambda age: age + passed), lambda age: age < edge)"
 )
+_NO_EDGE = 2**62  # microseconds: no age reaches it
 
 
 @ibis.udf.scalar.builtin(name=LATER)  # type: ignore[untyped-decorator]
-def _later(ages: list[int], passed: int) -> list[int]:  # type: ignore[empty-body]
-    """Each of ``ages`` ``passed`` microseconds later (the macro :data:`MACRO`)."""
+def _later(ages: list[int], passed: int, edge: int) -> list[int]:  # type: ignore[empty-body]
+    """Each of ``ages`` ``passed`` microseconds later, those below ``edge`` (the macro
+    :data:`MACRO`)."""
 
 
-def moved(move: Move, value: ir.Value, passed: ir.IntegerValue, decay: Decay) -> ir.Value:
+def moved(
+    move: Move, value: ir.Value, passed: ir.IntegerValue, decay: Decay, edge: float | None
+) -> ir.Value:
     """A kept ``value`` (of a lead's events; ``move``: which kind) ``passed``
-    microseconds later, none of the events crossing a horizon meanwhile.
+    microseconds later. Ages of events that reach the ``edge`` (days) are gone: when
+    the youngest event leaves, every older one has left too. Sums and counts read
+    later are exact once the leaving events' values are taken out (:func:`merged`).
 
     Exact with decay: the weight of an age a + p is the weight of a times that of p.
     """
+    limit = _NO_EDGE if edge is None else micros(edge)
     if move == "ages" and value.type().is_array():
-        return _later(value, passed)
+        return _later(value, passed, limit)
     if move == "ages":
-        return value + passed
+        return _within(value + passed, limit)
     if move == "decays":
         return value * decay.weight(passed)
     return value
+
+
+def _within(age: ir.IntegerValue, limit: int) -> ir.IntegerValue:
+    """``age`` (µs) when below ``limit``, else null: its event left."""
+    result: ir.IntegerValue = ibis.ifelse(age < limit, age, ibis.null("int64"))
+    return result
 
 
 def _decay(model: Model) -> Decay:
@@ -116,19 +137,23 @@ def _decay(model: Model) -> Decay:
 def _at(leads: ir.Table, plan: EventPlan, model: Model, at: ir.TimestampValue) -> ir.Table:
     """Kept per-lead ``leads`` as they read at ``at`` (:func:`moved`)."""
     passed = at.delta(leads[KEPT_AT], unit="microsecond")
-    moves = {name: k.move for name, k in plan.kept.items()}
+    moves = {name: (k.move, k.edge) for name, k in plan.kept.items()}
     for v in plan.values:
-        moves.update(v.moves)
+        moves.update({name: (move, plan.edge) for name, move in v.moves.items()})
     decay = _decay(model)
-    later = {name: moved(how, leads[name], passed, decay) for name, how in moves.items()}
+    later = {
+        name: moved(how, leads[name], passed, decay, edge) for name, (how, edge) in moves.items()
+    }
     return leads.mutate(**later, **{KEPT_AT: at})
 
 
-def _values_at(rows: ir.Table, at: ir.TimestampValue) -> ir.Table:
-    """Kept ``(lead, value)`` rows (youngest ages) as they read at ``at``."""
+def _values_at(rows: ir.Table, at: ir.TimestampValue, edge: float | None) -> ir.Table:
+    """Kept ``(lead, value)`` rows (youngest ages) as they read at ``at``; an age at
+    the ``edge`` (days) or older is null (the value's events left)."""
     passed = at.delta(rows[KEPT_AT], unit="microsecond")
     ages = [c for c in rows.columns if c not in (LEAD, "_value", KEPT_AT)]
-    return rows.mutate(**{a: rows[a] + passed for a in ages}, **{KEPT_AT: at})
+    limit = _NO_EDGE if edge is None else micros(edge)
+    return rows.mutate(**{a: _within(rows[a] + passed, limit) for a in ages}, **{KEPT_AT: at})
 
 
 def keeps(con: Any, model: Model, spills: bool) -> bool:
@@ -245,17 +270,61 @@ def finals(plan: EventPlan, leads: ir.Table) -> list[ir.Table]:
     return [main]
 
 
+def leaving(
+    model: Model, events: ir.Table, key: KeyFn, since: ir.TimestampValue, at: ir.TimestampValue
+) -> ir.Table:
+    """Per lead, the ``add`` aggregates (and the digest) at T ``since`` of the events
+    that leave what kept aggregates hold as T moves on to ``at``: those crossing the
+    window's edge (the engagement aggregates') or the look-back (the digest's); the
+    model has such :func:`~leadscore.engine.events.edges`. Events whose id another
+    event holds are not told apart here: their leads are read from their events
+    (:func:`leadscore.incremental._crossings`)."""
+    limits = edges(model)
+    assert limits
+    gone = events.filter(
+        functools.reduce(operator.or_, [crossing(events.timestamp, since, at, d) for d in limits])
+    )
+    prepared = prepare_events(gone, since, key, model)
+    weighted, plan = plan_events(model, prepared, gone, "duckdb")
+    added = {name: k.value for name, k in plan.kept.items() if k.merge == "add"}
+    look_back = relevant_events(model)[0]
+    digest = event_digest(
+        weighted, model, "duckdb",
+        None if look_back is None else crossing(weighted.timestamp, since, at, look_back),
+    )  # fmt: skip
+    return weighted.group_by(LEAD).aggregate(**added, **digest)
+
+
+def _without(plan: EventPlan, leads: ir.Table, gone: ir.Table) -> ir.Table:
+    """Kept ``leads`` less the values of the events of :func:`leaving` (``gone``, of
+    their T): sums and counts lose theirs; a sum whose events all left is null (not
+    the residue of a subtraction)."""
+    joined = leads.left_join(gone, leads[LEAD] == gone[LEAD])
+    added = [n for n, k in plan.kept.items() if k.merge == "add"] + [EVENT_COUNT, EVENT_SUM]
+    less = {n: leads[n] - gone[n].fill_null(0) for n in added}
+    for name in plan.kept:
+        if counted(name) in plan.kept:
+            less[name] = ibis.ifelse(less[counted(name)] > 0, less[name], ibis.null("float64"))
+    return joined.select(*(less[c].name(c) if c in less else leads[c] for c in leads.columns))
+
+
 def merged(
     plan: EventPlan, weighted: ir.Table, model: Model, leads: ir.Table,
     values: list[ir.Table], new_values: list[ir.Table], at: ir.TimestampValue,
+    gone: tuple[ir.Table, ir.TimestampValue] | None = None,
 ) -> tuple[ir.Table, list[ir.Table]]:  # fmt: skip
     """Kept ``leads`` merged with the new events ``weighted`` (the plan's events, at
     T ``at``): the kept form of the union of both; and the merged ``(lead, value)``
     rows of the leads with such new rows (``new_values``, of the plan's ``values``
-    over ``weighted``), ``values`` holding those leads' kept rows. Kept rows of an
-    earlier T are read at ``at`` first (:func:`moved`)."""
+    over ``weighted``) or with leaving events, ``values`` holding those leads' kept
+    rows. Kept rows of an earlier T are read at ``at`` first (:func:`moved`); with
+    ``gone`` (:func:`leaving`, and its T) they lose the leaving events' values there
+    first."""
+    if gone is not None:
+        table, since = gone
+        leads = _without(plan, _at(leads, plan, model, since), table)
     leads = _at(leads, plan, model, at)
-    values = [_values_at(v, at) for v in values]
+    values = [_values_at(v, at, plan.edge) for v in values]
     new = _per_lead(plan, weighted, model)
     joined = leads.outer_join(new, leads[LEAD] == new[LEAD])
     columns = [ibis.coalesce(leads[LEAD], new[LEAD]).name(LEAD)]
