@@ -27,9 +27,11 @@ chosen leads' events are read in full (with the copies of their ids that other
 leads hold, for the de-duplication).
 
 With kept aggregates (:mod:`leadscore.engine.state`) the chosen leads are merged
-from them instead, at the same T or read at a later one (:func:`_bounds`): a lead
-with an event crossing what its kept rows hold is then read from its events
-(:func:`_crossings`), and with decay every lead with kept rows is chosen.
+from them instead, at the same T or read at a later one (:func:`_bounds`): the
+events leaving what its kept rows hold are then taken out of them, those entering
+merged (:func:`leadscore.engine.state.moving`; a lead with such an event whose id
+another event holds is read from its events, :func:`_crossings`), and with decay
+every lead with kept rows is chosen.
 """
 
 from __future__ import annotations
@@ -273,9 +275,10 @@ def _rescored_from_state(
     as_of: datetime, explain: bool,
 ) -> tuple[ir.Table, Callable[[Any], None]]:  # fmt: skip
     """The results of the leads of ``keys``: their kept aggregates merged with their
-    new events', except those whose new event's id another event holds (``READS``),
-    scored from their events; and what keeps the new version of the state once the
-    output is written."""
+    new events' (at a later T, with the events entering them, less those leaving
+    them), except those ``READS`` marks (an id another event holds), scored from
+    their events; and what keeps the new version of the state once the output is
+    written."""
     found, new_events = kept.state, kept.new_events
     events = inputs.events
     assert events is not None
@@ -293,7 +296,8 @@ def _rescored_from_state(
 
     # Every chosen lead is scored from aggregates: kept and merged, or its own (READS).
     leads = once(inputs.leads.semi_join(keys, key(inputs.leads.lead_id) == keys[LEAD]), "leads")
-    mine = once(new_events.semi_join(chosen, key(new_events.lead_id) == chosen[LEAD]), "new_events")
+    merging, gone = _moving(model, events, new_events, found.as_of < as_of)
+    mine = once(merging.semi_join(chosen, key(merging.lead_id) == chosen[LEAD]), "new_events")
     kept_values = kept.values
     old_leads = once(kept.leads.semi_join(chosen, LEAD), "kept_leads")
 
@@ -314,7 +318,8 @@ def _rescored_from_state(
         cached(f"new_values_{i}", [mine], functools.partial(new_part, i))
         for i in range(len(kept_values))
     ]
-    gone = _leaving(model, events, key, found.as_of < as_of, cached)
+    # The values the leaving events take out of the kept rows.
+    gone = None if gone is None else cached("leaving", [gone], _leaving(model, gone, key))
     old_values = [
         once(v.semi_join(_touching(new, gone, chosen), LEAD), f"kept_values_{i}")
         for i, (v, new) in enumerate(zip(kept_values, new_values, strict=True))
@@ -357,18 +362,25 @@ def _rescored_from_state(
     return fresh, written
 
 
-def _leaving(
-    model: Model, events: ir.Table, key: Callable[[ir.Column], ir.Value], later: bool,
-    cached: Callable[[str, list[ir.Table], Callable[[], ir.Table]], ir.Table],
-) -> ir.Table | None:  # fmt: skip
-    """At a ``later`` T, the values of the events that leave what kept rows hold, per
-    lead (:func:`leadscore.engine.state.leaving`), to be taken out of them; ``cached``
-    computes a kept query into a table."""
-    if not later or not edges(model):
-        return None
+def _moving(
+    model: Model, events: ir.Table, new_events: ir.Table, later: bool
+) -> tuple[ir.Table, ir.Table | None]:  # fmt: skip
+    """The events merged into the kept rows: the new ones, and at a ``later`` T those
+    entering them; and the events leaving them, when some can
+    (:func:`leadscore.engine.state.moving`)."""
+    if not later:
+        return new_events, None
     since, at = query_cache.since(), query_cache.instant()
-    build = functools.partial(state.leaving, model, events, key, since, at)
-    return cached("leaving", [events], build)
+    gone, entering = state.moving(model, events, new_events, since, at)
+    return new_events.union(entering, distinct=False), gone if edges(model) else None
+
+
+def _leaving(
+    model: Model, gone: ir.Table, key: Callable[[ir.Column], ir.Value]
+) -> Callable[[], ir.Table]:
+    """What computes the values the events ``gone`` take out of kept rows."""
+    since, at = query_cache.since(), query_cache.instant()
+    return functools.partial(state.leaving, model, gone, key, since, at)
 
 
 def _touching(new: ir.Table, gone: ir.Table | None, chosen: ir.Table) -> ir.Table:
@@ -560,8 +572,8 @@ def _to_rescore_appended(
     when ``kept.unchanged`` (those ``prev`` scored, at its T), are the chosen ones
     only when the new events touch them (the leads are not read); ``decays``: T moved
     and the model decays, so that every lead with kept aggregates is chosen, read at
-    T from them. A lead with an event crossing a horizon is read from its events
-    (``READS``): kept aggregates hold the events of their T."""
+    T from them. A lead whose event crossing an edge of what kept aggregates hold
+    has an id another event holds is read from its events (``READS``)."""
     kept_ids = None if kept is None else kept.ids
     unchanged = kept is not None and kept.unchanged
     decayed = None
@@ -694,41 +706,22 @@ def _crossings(
     """The keys (``_crossed``) of the leads with one of ``events`` crossing a test of
     ``timed`` as T moves between the ``bounds``; with ``kept``, ``_reread``: whether
     what its kept aggregates hold cannot be moved to the new T, so that it is read
-    from its events: one of its events is dated between the instants and is none of
-    the new events of ``kept`` (which are merged), a new event leaves the window's
-    edge or the look-back (:func:`~leadscore.engine.events.edges`; it is in no kept
-    aggregate to be taken out of), or a leaving event has an id another event holds
-    (which of them the aggregates hold is not known). Other leaving events are taken
-    out of the kept aggregates (:func:`leadscore.engine.state.leaving`); crossing an
-    inactivity horizon inside the look-back only moves a kept age
+    from its events: an event that leaves them (crossing the window's edge or the
+    look-back) or enters them (dated between the instants) has an id another event
+    holds (which copy counts is the de-duplication's). Other such events are taken
+    out of the kept aggregates or merged into them (:func:`leadscore.engine.state.moving`);
+    crossing an inactivity horizon inside the look-back only moves a kept age
     (:func:`leadscore.engine.state.moved`)."""
     crossed = events.filter(functools.reduce(operator.or_, [test(events) for test in timed]))
-    if kept is None:  # without kept rows every chosen lead is read from its events
-        return crossed.select(_crossed=key(crossed.lead_id)).distinct()
+    chosen = crossed.select(_crossed=key(crossed.lead_id)).distinct()
+    if kept is None or kept.ids is None:  # no state: read; no ids: no copies
+        return chosen if kept is None else chosen.mutate(_reread=ibis.literal(False))
     lo, hi = bounds
-    entering = crossing(crossed.timestamp, lo, hi, 0)
-    grouped = crossed.group_by(_crossed=key(crossed.lead_id)).aggregate(_in=entering.sum())
-    new = kept.new_events
-    added = new.filter(crossing(new.timestamp, lo, hi, 0))
-    added = added.group_by(_entered=key(added.lead_id)).aggregate(_new_in=added.count())
-    joined = grouped.left_join(added, grouped._crossed == added._entered)
-    reread = joined._in > joined._new_in.fill_null(0)  # the new events are in the events
-    limits = edges(model)
-    if limits:
-
-        def leaves(table: ir.Table) -> ir.BooleanValue:
-            tests = [crossing(table.timestamp, lo, hi, d) for d in limits]
-            result: ir.BooleanValue = functools.reduce(operator.or_, tests)
-            return result
-
-        new_leaving = new.filter(leaves(new))
-        readers = new_leaving.select(_read=key(new_leaving.lead_id))
-        if kept.ids is not None:
-            readers = readers.union(_held_twice(crossed.filter(leaves(crossed)), kept.ids, key))
-        readers = readers.distinct()
-        joined = joined.left_join(readers, joined._crossed == readers._read)
-        reread = reread | joined._read.notnull()
-    return joined.select("_crossed", _reread=reread)
+    moves = [crossing(crossed.timestamp, lo, hi, d) for d in [0, *edges(model)]]
+    readers = _held_twice(crossed.filter(functools.reduce(operator.or_, moves)), kept.ids, key)
+    readers = readers.distinct()
+    joined = chosen.left_join(readers, chosen._crossed == readers._read)
+    return joined.select("_crossed", _reread=joined._read.notnull())
 
 
 def _held_twice(

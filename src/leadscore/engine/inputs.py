@@ -142,7 +142,7 @@ def stage(
         if named:
             table = engine_table(con, str(source), role)
         else:
-            table = read_table(reader, source, role, role)
+            table = read_table(reader, source, role, role, timestamps)
         require_columns(table, required, where)
         table = normalise_timestamps(reader, table, timestamps, where)
         if prepare is not None:

@@ -94,21 +94,32 @@ def settings(memory_limit: str | None = None, threads: int | None = None) -> lis
     return statements
 
 
-def read_table(con: Any, source: Source, name: str, role: str) -> ir.Table:
-    """Expose ``source`` as a DuckDB view ``name``; ``role`` names it in messages."""
+def read_table(
+    con: Any, source: Source, name: str, role: str, timestamps: Iterable[str] = ()
+) -> ir.Table:
+    """Expose ``source`` as a DuckDB view ``name``; ``role`` names it in messages.
+
+    Zoned ``timestamps`` columns are read as naive UTC in the view itself
+    (:func:`normalise_timestamps` then has nothing to do): DuckDB prunes a file's row
+    groups by a filter on such a column only when the conversion is in the view
+    reading the file (a filter on an expression over a view's column is not pushed
+    into the scan). A run told the new events at a later T filters the events by
+    time: a day's worth of events a year ago, read in 0.07 s instead of 1.2 s.
+    """
     raw = con.con
     if isinstance(source, ir.Table):
         return source
     if not isinstance(source, str | Path):
         try:
             raw.register(f"{name}_input", source)
+            view = _naive_view(raw, f"{name}_input", timestamps)
         except (duckdb.Error, TypeError, ValueError) as exc:
             raise LeadscoreError(
                 ErrorCode.BAD_ARGUMENT,
                 f"The {role} are a {type(source).__name__}, which cannot be read: {exc}",
                 hint="Pass a file path, a pyarrow Table or a pandas DataFrame.",
             ) from None
-        raw.execute(f"CREATE OR REPLACE TEMP VIEW {_quote(name)} AS SELECT * FROM {name}_input")
+        raw.execute(f"CREATE OR REPLACE TEMP VIEW {_quote(name)} AS {view}")
         return con.table(name)
     path = Path(source)
     kind = READABLE.get(path.suffix.lower())
@@ -130,9 +141,8 @@ def read_table(con: Any, source: Source, name: str, role: str) -> ir.Table:
         "json": f"read_json({literal(str(path))}, format = 'auto')",
     }[kind]
     try:
-        kept_runs.execute(
-            raw, f"CREATE OR REPLACE TEMP VIEW {_quote(name)} AS SELECT * FROM {reader}"
-        )
+        view = _naive_view(raw, reader, timestamps)
+        kept_runs.execute(raw, f"CREATE OR REPLACE TEMP VIEW {_quote(name)} AS {view}")
         raw.execute(f"SELECT * FROM {_quote(name)} LIMIT 0").fetchall()
         kept_runs.answered(raw, f"DESCRIBE {_quote(name)}")  # the columns, as ibis reads them
     except duckdb.Error as exc:
@@ -144,6 +154,20 @@ def read_table(con: Any, source: Source, name: str, role: str) -> ir.Table:
             "(CSV must be UTF-8).",
         ) from None
     return con.table(name)
+
+
+def _naive_view(raw: Any, reader: str, timestamps: Iterable[str]) -> str:
+    """``SELECT * FROM reader``, its zoned ``timestamps`` columns as naive UTC."""
+    wanted = set(timestamps)
+    zoned = [
+        column
+        for column, kind, *_ in raw.execute(f"DESCRIBE SELECT * FROM {reader}").fetchall()
+        if column in wanted and kind == "TIMESTAMP WITH TIME ZONE"
+    ] if wanted else []  # fmt: skip
+    if not zoned:
+        return f"SELECT * FROM {reader}"
+    naive = ", ".join(f"make_timestamp(epoch_us({_quote(c)})) AS {_quote(c)}" for c in zoned)
+    return f"SELECT * REPLACE ({naive}) FROM {reader}"
 
 
 def require_columns(table: ir.Table, required: Iterable[str], where: str) -> None:

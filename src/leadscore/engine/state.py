@@ -32,9 +32,11 @@ state, and ``--since`` then reads the events as it does without one.
 
 Each kept row records the T its ages are measured from (``_kept_at``). At a later
 T a row reads as :func:`moved` says — ages grow by the time passed, sums of decay
-weights shrink by that time's weight, counts stay — which is exact while none of
-the lead's events crosses the window's edge, or enters by being dated between the
-two instants: a lead with such an event is scored from its events. The merge is
+weights shrink by that time's weight, counts stay — once the events that cross
+one of its edges meanwhile are accounted for (:func:`moving`): those leaving (the
+window's edge, the look-back) are taken out (:func:`leaving`, :func:`merged`),
+those entering (dated between the two instants) merged like new events; a lead
+with such an event whose id another event holds is scored from its events. The merge is
 exact for the same model, inputs' columns and leadscore, and when no new event
 shares its id with another event (de-duplication could then drop a kept event):
 leads with such a new event are scored from their events too. A memory limit
@@ -270,20 +272,41 @@ def finals(plan: EventPlan, leads: ir.Table) -> list[ir.Table]:
     return [main]
 
 
+def moving(
+    model: Model, events: ir.Table, new: ir.Table, since: ir.TimestampValue,
+    at: ir.TimestampValue,
+) -> tuple[ir.Table, ir.Table]:  # fmt: skip
+    """Of ``events``, those kept rows of T ``since`` hold, or not, that change that as
+    T moves on to ``at``: those leaving (crossing the window's edge or the look-back,
+    :func:`~leadscore.engine.events.edges`) and those entering (dated between the
+    instants), the ``new`` events taken out of both (as a multiset: the events are
+    the earlier ones and the new ones). Cheap to find: each is a span of time, the
+    events a day's worth a year ago and a day's worth of events dated ahead."""
+    limits = edges(model)
+
+    def leaves(table: ir.Table) -> ir.BooleanValue:
+        tests = [crossing(table.timestamp, since, at, d) for d in limits]
+        result: ir.BooleanValue = functools.reduce(operator.or_, tests, ibis.literal(False))
+        return result
+
+    def enters(table: ir.Table) -> ir.BooleanValue:
+        return crossing(table.timestamp, since, at, 0)
+
+    leaving, entering = (
+        events.filter(test(events)).difference(new.filter(test(new)), distinct=False)
+        for test in (leaves, enters)
+    )
+    return leaving, entering
+
+
 def leaving(
-    model: Model, events: ir.Table, key: KeyFn, since: ir.TimestampValue, at: ir.TimestampValue
+    model: Model, gone: ir.Table, key: KeyFn, since: ir.TimestampValue, at: ir.TimestampValue
 ) -> ir.Table:
     """Per lead, the ``add`` aggregates (and the digest) at T ``since`` of the events
-    that leave what kept aggregates hold as T moves on to ``at``: those crossing the
-    window's edge (the engagement aggregates') or the look-back (the digest's); the
-    model has such :func:`~leadscore.engine.events.edges`. Events whose id another
-    event holds are not told apart here: their leads are read from their events
-    (:func:`leadscore.incremental._crossings`)."""
-    limits = edges(model)
-    assert limits
-    gone = events.filter(
-        functools.reduce(operator.or_, [crossing(events.timestamp, since, at, d) for d in limits])
-    )
+    ``gone`` (:func:`moving`) that leave what kept aggregates hold as T moves on to
+    ``at``: the engagement aggregates' when they cross the window's edge, the
+    digest's the look-back. Events whose id another event holds are not told apart
+    here: their leads are read from their events (:func:`leadscore.incremental._crossings`)."""
     prepared = prepare_events(gone, since, key, model)
     weighted, plan = plan_events(model, prepared, gone, "duckdb")
     added = {name: k.value for name, k in plan.kept.items() if k.merge == "add"}
