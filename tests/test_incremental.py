@@ -410,9 +410,12 @@ def test_incremental_runs_equal_full_runs(model_file: Any, inputs: Any, after: A
 @st.composite
 def additions(draw: st.DrawFn, leads: pa.Table, events: pa.Table | None) -> tuple[Any, ...]:
     """Another day's inputs under the append-only contract: events added (the new
-    ones returned apart), leads edited, T moved."""
+    ones returned apart), leads edited or gone from the leads, T moved."""
     edited, _, as_of = draw(changes(leads, events))
     new_leads = edited if draw(st.booleans()) else leads  # else only T and the events move
+    if new_leads.num_rows > 1 and draw(st.integers(0, 4)) == 0:  # a lead left the leads
+        gone = draw(st.integers(0, new_leads.num_rows - 1))
+        new_leads = pa.concat_tables([new_leads.slice(0, gone), new_leads.slice(gone + 1)])
     ids = leads.column("lead_id").to_pylist()
     added = [draw(new_event(ids)) for _ in range(draw(st.integers(1, 2)))]
     rows = events.to_pylist() if events is not None else []

@@ -24,6 +24,7 @@ from typer.testing import CliRunner
 
 import leadscore
 from leadscore.cli import app
+from leadscore.engine import kept_states
 from support import T, days_ago, events_table, leads_table
 from test_incremental import additions, assert_same, examples, valid
 
@@ -210,6 +211,29 @@ def test_a_chain_of_told_runs_keeps_merging(tmp_path: Path) -> None:
     assert (runs.plans[-1].rescored, runs.merged) == (1, 1)
 
 
+def test_a_lead_gone_from_the_leads_for_a_day_keeps_its_rows_and_new_events(
+    tmp_path: Path,
+) -> None:
+    # L3 is not in the leads file on day 2, and gets a new event then: its kept rows
+    # take it all the same (no result), so that on day 3, back, L3 is merged from
+    # rows holding every event told. With decay each day's version holds every kept
+    # lead's row, and hides the versions before it (the chain read stays one
+    # version long); without, only the changed leads' rows.
+    for decay in (20, None):
+        runs = Runs(tmp_path / str(decay), model_of({"half_life_days": decay}))
+        runs.folder.mkdir()
+        since, events = runs.first(LEADS, EVENTS), EVENTS
+        for day, leads in enumerate([LEADS, LEADS[:2], LEADS], 1):
+            added = [view("L1", 0.5 - day, f"n{day}", "s1"), email("L3", 0.2 - day, f"m{day}")]
+            at = T + timedelta(days=day)
+            since = runs.told(since, leads, events, added, f"day{day}", as_of=at)
+            events = [*events, *added]
+            state = kept_states.linked(since)
+            assert state is not None and len(state.deltas) == day
+            assert state.whole == (state.deltas[-1] if decay else None)
+        assert runs.merged == (3 if decay else 2)  # without decay, L2 keeps its row
+
+
 def test_the_state_is_not_used_when_T_moved_back_or_the_output_changed(tmp_path: Path) -> None:
     runs = Runs(tmp_path, model_of({"half_life_days": None}))
     day0 = runs.first(LEADS, EVENTS)
@@ -268,8 +292,11 @@ def test_at_a_later_T_leaving_events_are_taken_out_of_kept_aggregates(tmp_path: 
     sessions = {"id": "sessions", "event": "page_view", "distinct": "session_id", "points": 1}
     model = {**SIMPLE, "interests": [{"id": "visits", "rules": [sessions]}]}
     runs = Runs(tmp_path, leadscore.load_model(model))
-    leads = [{"lead_id": f"L{i}"} for i in range(1, 8)]
+    leads = [{"lead_id": f"L{i}"} for i in range(1, 9)]
     events = [
+        view("L8", 26, "m", "s9"),  # sent twice: one copy in the kept rows, one taken out
+        view("L8", 26, "m", "s9"),
+        view("L8", 1, "n", "s9"),
         view("L1", 25, "a", "s1"),
         view("L2", 2, "b", "s2"),  # stays in the window
         view("L3", -3, "c"),  # after T, seen at T + 6 days: not in L3's kept aggregates
@@ -288,19 +315,20 @@ def test_at_a_later_T_leaving_events_are_taken_out_of_kept_aggregates(tmp_path: 
     # read from its events: its leaving view's id is another event's too.
     added = [view("L4", -1, "e", "s7"), view("L2", 28, "i", "s8")]
     day6 = runs.told(day0, leads, events, added, "day6", as_of=at)
-    assert (runs.plans[-1].rescored, runs.merged) == (7, 6)
+    assert (runs.plans[-1].rescored, runs.merged) == (8, 7)
     scores = dict(zip(*read(day6).select(["lead_id", "engagement"]).to_pydict().values(),
                       strict=True))  # fmt: skip
     assert scores == pytest.approx({
         "L1": 0.0, "L2": 4 * 2**-0.8, "L3": 4 * 2**-0.7 + 4 * 2**-0.3, "L4": 4 * 2**-0.5,
-        "L5": 4 * 2**-0.8, "L6": 4 * 2**-0.9, "L7": 0.0,
+        "L5": 4 * 2**-0.8, "L6": 4 * 2**-0.9, "L7": 0.0, "L8": 4 * 2**-0.7,
     }, rel=1e-12)  # fmt: skip
     visits = read(day6).column("interest:visits").to_pylist()
-    assert visits == pytest.approx([0, 2**-0.8, 0, 2**-0.5, 2**-0.8, 2**-0.9, 0], rel=1e-12)
+    expected = [0, 2**-0.8, 0, 2**-0.5, 2**-0.8, 2**-0.9, 0, 2**-0.7]
+    assert visits == pytest.approx(expected, rel=1e-12)
     # A day later every lead merges from the version's rows (nothing left to leave).
     day7 = runs.told(day6, leads, [*events, *added], [view("L6", -6.5, "j", "s6")], "day7",
                      as_of=T + timedelta(days=7))  # fmt: skip
-    assert runs.merged == 7
+    assert runs.merged == 8
     assert read(day7).column("interest:visits").to_pylist()[5] == pytest.approx(2**-0.05)
 
 

@@ -88,7 +88,7 @@ from leadscore.engine.inputs import Inputs, describe, expose_properties, stage
 from leadscore.engine.io import EVENT_REQUIRED, fetch, fetch_value
 from leadscore.errors import ErrorCode, LeadscoreError
 from leadscore.model import Model
-from leadscore.plans import COPIES, REASONS, RescorePlan
+from leadscore.plans import COPIES, REASONS, UNKNOWN, RescorePlan
 
 __all__ = ["REASONS", "RescorePlan", "Rescored", "rescore"]
 
@@ -349,15 +349,16 @@ def _rescored_from_state(
         schema = merged_leads.schema()
         aggregated = merged_leads.union(own_leads.select(*schema.names).cast(schema))
     fresh = query_cache.scoring(con, model, leads, mine, part, aggregated=aggregated)
-    ids = None  # every new event's id, for the runs after this one
-    if kept.ids is not None:
-        ids = once(state.kept_ids(new_events, key), "new_ids").get_name()
-    kept_runs.versioned(versions, ids)
+    # Every new event's id, for the runs after this one.
+    ids = None if kept.ids is None else once(state.kept_ids(new_events, key), "new_ids").get_name()
+    # With decay every kept lead is chosen at a later T: the version holds them all.
+    whole = found.as_of < as_of and state.decays(model)
+    kept_runs.versioned(versions, ids, whole)
 
     def written(output: Any) -> None:
         if isinstance(output, Path):
             now = dataclasses.replace(found, as_of=as_of)  # the new version's T
-            kept_states.keep_version(con.con, now, versions, ids, output, kept.leads_file)
+            kept_states.keep_version(con.con, now, versions, ids, output, kept.leads_file, whole)
 
     return fresh, written
 
@@ -633,7 +634,40 @@ def _to_rescore_appended(
     if timed and kept is not None:
         reads = reads | table._reread.fill_null(False)
     table = table.mutate(reason=reason, **{PROBE: probe, READS: reads})
-    return _chosen(con, model, leads, key, table, None)
+    chosen = _chosen(con, model, leads, key, table, None)
+    if kept is None:
+        return chosen
+    named = [touched.select(_stray=touched._touched)]
+    named += [crossed.select(_stray=crossed._crossed)] if timed else []
+    named += [decayed.select(_stray=decayed._decayed)] if decayed is not None else []
+    known = (
+        before.select(_known=before._pk) if unchanged else leads.select(_known=key(leads.lead_id))
+    )
+    return chosen.union(_strays(named, known, collided, crossed if timed else None))
+
+
+def _strays(
+    named: list[ir.Table], known: ir.Table, collided: ir.Table | None, crossed: ir.Table | None
+) -> ir.Table:  # fmt: skip
+    """The keys (``_stray``) of ``named`` that are no lead (``known``: the leads' keys):
+    leads unknown, or gone from the leads file, whose kept rows a new event or a
+    crossing changes. They are chosen all the same (``UNKNOWN``: merged, or read as
+    ``collided`` and ``crossed`` say, and kept in the new version, with no result),
+    so that every kept row is brought to the T of the version after it, and a lead
+    that comes back is merged from rows holding every event told meanwhile."""
+    strays = functools.reduce(lambda a, b: a.union(b), named).distinct()
+    strays = strays.anti_join(known, strays._stray == known._known)
+    reads = ibis.literal(False)
+    if collided is not None:
+        strays = strays.left_join(collided, strays._stray == collided._collided)
+        reads = reads | strays._collided.notnull()
+    if crossed is not None:
+        strays = strays.left_join(crossed, strays._stray == crossed._crossed)
+        reads = reads | strays._reread.fill_null(False)
+    return strays.select(
+        **{LEAD: strays._stray, "reason": ibis.literal(UNKNOWN), PROBE: ibis.literal(True)},
+        **{READS: reads},
+    )
 
 
 def _touched(
@@ -727,12 +761,21 @@ def _crossings(
 def _held_twice(
     events: ir.Table, ids: ir.Table, key: Callable[[ir.Column], ir.Value]
 ) -> ir.Table:  # fmt: skip
-    """The keys (``_read``) of the leads of ``events`` with an id that more than one
-    event holds, by the kept ``ids`` (:func:`leadscore.engine.state.kept_ids`)."""
+    """The keys (``_read``) of the leads of ``events`` (those moving in or out of what
+    kept rows hold) with an id that more than one event holds, by the kept ``ids``
+    (:func:`leadscore.engine.state.kept_ids`) — but for copies of one lead at one
+    instant (a resent event), all of them moving: the rows hold one of them, and one
+    is taken out or merged (the de-duplication of :func:`leadscore.engine.state.leaving`,
+    of the merged events)."""
     own = keyed_ids(events)
     holders = ids.semi_join(own.select("_eid").distinct(), "_eid")
     counted = holders.group_by("_eid").aggregate(_n=holders.count())
-    twice = own.semi_join(counted.filter(counted._n > 1), "_eid")
+    moving = own.group_by("_eid").aggregate(
+        _m=own.count(), _leads=own.lead_id.nunique(), _instants=own.timestamp.nunique()
+    )
+    joined = counted.join(moving, "_eid")
+    resent = (joined._m == joined._n) & (joined._leads == 1) & (joined._instants == 1)
+    twice = own.semi_join(joined.filter((joined._n > 1) & ~resent), "_eid")
     return twice.select(_read=key(twice.lead_id))
 
 

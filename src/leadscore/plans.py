@@ -12,6 +12,7 @@ from datetime import datetime
 
 REASONS = ("new", "changed", "time", "shared", "duplicates")
 COPIES = "copies"  # keys of unknown leads whose events share an id with a lead's
+UNKNOWN = "unknown"  # keys of no lead whose kept rows change (merged into kept state)
 
 
 @dataclass(frozen=True)
@@ -48,7 +49,8 @@ def counted(
     counts = dict.fromkeys(REASONS, 0)
     merged = 0
     for reason, reads, n in rows:
-        if reason in counts:
-            counts[reason] += n
+        if reason not in counts:  # no lead of the results
+            continue
+        counts[reason] += n
         merged += n if kept and not reads else 0
     return RescorePlan(leads, sum(counts.values()), counts, previous_as_of, merged=merged)

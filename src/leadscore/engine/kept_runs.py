@@ -191,11 +191,12 @@ def state_read(layout: str, as_of: datetime, unchanged: bool, later: bool = Fals
         record.as_of = None if later else as_of.isoformat()
 
 
-def versioned(parts: kept_states.Parts, ids: str | None) -> None:
-    """The version the run adds to the state it read, once its output is written."""
+def versioned(parts: kept_states.Parts, ids: str | None, whole: bool = False) -> None:
+    """The version the run adds to the state it read, once its output is written
+    (``whole``: :func:`.kept_states.add_version`)."""
     record = _recorded()
     if record is not None:
-        record.steps.append(["v", json.dumps({"parts": parts, "ids": ids})])
+        record.steps.append(["v", json.dumps({"parts": parts, "ids": ids, "whole": whole})])
 
 
 def warned(message: str) -> None:
@@ -244,7 +245,7 @@ def replay(
     reports: Reports = {}
     try:
         cache.set_instant(raw, as_of)
-        found, parts, ids = None, [], None
+        found, parts, ids, whole = None, [], None, False
         for kind, *step in record.steps:
             if kind == "x":
                 raw.execute(step[0])
@@ -270,12 +271,12 @@ def replay(
             elif kind == "v":
                 added = json.loads(step[0])
                 parts = [(leads, list(values)) for leads, values in added["parts"]]
-                ids = added["ids"]
+                ids, whole = added["ids"], bool(added.get("whole", False))
         with files.replacing(path) as tmp, watch(raw, progress):
             raw.execute(files.copy(record.query, tmp))
         if found is not None and parts:
             now = replace(found, as_of=as_of)  # the new version's T
-            kept_states.keep_version(raw, now, parts, ids, path, leads_file)
+            kept_states.keep_version(raw, now, parts, ids, path, leads_file, whole)
     except duckdb.Error as exc:  # a full run says what is wrong, or succeeds
         log.debug("kept run %s not replayed: %s", run_key, exc)
         return None

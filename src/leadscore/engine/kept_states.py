@@ -50,6 +50,10 @@ class State:
     ids: bool  # whether the events' ids are kept (the events have an event_id)
     # The leads file the version's run read (:func:`identity`), when a file.
     leads: str | None = None
+    # The newest version holding every kept lead's per-lead row (a told run at a
+    # later T of a decaying model writes them all): the per-lead rows are read from
+    # it and the versions after it only. None: from the kept file on.
+    whole: str | None = None
 
     def delta_file(self, delta: str, table: str) -> Path:
         """The rows of ``table`` (``leads``, ``values_<i>``) that version ``delta`` added."""
@@ -90,6 +94,9 @@ def create_views(raw: Any, state: State) -> list[str]:
     A lead's rows are those of the newest version holding any: a version holds all
     of a merged lead's per-lead row, and all of its ``(lead, value)`` rows when it
     has new ones (merged with the older ones), so whole leads are taken from it.
+    The per-lead rows before ``state.whole`` are not read at all (each day's
+    version of a decaying model would otherwise add 700,000 rows at 1M leads to
+    every later run's reading).
     """
     names = [KEPT_LEADS, *(f"{KEPT_VALUES}_{i}" for i in range(state.values))]
     if state.ids:  # every version's new ids, none replaced
@@ -98,32 +105,38 @@ def create_views(raw: Any, state: State) -> list[str]:
         added = "".join(f" UNION ALL SELECT {typed} FROM read_parquet('{p}')" for p in paths)
         kept = f"SELECT * FROM {CATALOG}.{IDS}{added}"
         raw.execute(f'CREATE OR REPLACE TEMP VIEW "{KEPT_IDS}" AS {kept}')
-    for name, table in zip(names, state.tables(), strict=True):
+    for i, (name, table) in enumerate(zip(names, state.tables(), strict=True)):
         kept = f"SELECT * FROM {CATALOG}.{table}"
-        if state.deltas:
+        deltas = state.deltas
+        hidden = i == 0 and state.whole is not None  # the older per-lead rows
+        if hidden:
+            deltas = deltas[deltas.index(str(state.whole)) :]
+        if deltas:
             typed = ", ".join(f'CAST("{c}" AS {t}) AS "{c}"' for c, t in _columns(raw, table))
             added = " UNION ALL ".join(
                 f"SELECT {typed}, {depth} AS _depth FROM read_parquet('{_quoted(str(f))}')"
-                for depth, f in enumerate((state.delta_file(d, table) for d in state.deltas), 1)
+                for depth, f in enumerate((state.delta_file(d, table) for d in deltas), 1)
             )
-            newest = (
-                f"SELECT * EXCLUDE (_depth) FROM ({added}) "
-                f"QUALIFY _depth = max(_depth) OVER (PARTITION BY {LEAD})"
-            )
-            kept = (
+            newest = f"SELECT * EXCLUDE (_depth) FROM ({added})"
+            if len(deltas) > 1:
+                newest += f" QUALIFY _depth = max(_depth) OVER (PARTITION BY {LEAD})"
+            kept = newest if hidden else (
                 f"{newest} UNION ALL BY NAME SELECT k.* FROM ({kept}) k "
                 f"ANTI JOIN ({added}) a ON k.{LEAD} = a.{LEAD}"
-            )
+            )  # fmt: skip
         raw.execute(f'CREATE OR REPLACE TEMP VIEW "{name}" AS {kept}')
     return names
 
 
-def add_version(raw: Any, state: State, parts: Parts, ids: str | None) -> State:
+def add_version(
+    raw: Any, state: State, parts: Parts, ids: str | None, whole: bool = False
+) -> State:
     """Keep the rows of the tables or views named in ``parts`` as a new version after
     ``state``'s, with the new events' ids (``ids``, when kept): Parquet files beside
-    the kept file, which is only read."""
+    the kept file, which is only read. ``whole``: ``parts`` hold every kept lead's
+    per-lead row (:attr:`State.whole`)."""
     delta = uuid.uuid4().hex[:16]
-    version = replace(state, deltas=(*state.deltas, delta))
+    version = replace(state, deltas=(*state.deltas, delta), whole=delta if whole else state.whole)
     tables = [(table, [p[0] if i == 0 else p[1][i - 1] for p in parts])
               for i, table in enumerate(state.tables())]  # fmt: skip
     if state.ids and ids is not None:
@@ -154,15 +167,17 @@ def _columns(raw: Any, table: str) -> list[tuple[str, str]]:
 
 
 def keep_version(
-    raw: Any, state: State, parts: Parts, ids: str | None, output: Path, leads: str | None
-) -> None:
-    """Add ``parts`` and ``ids`` as a version after ``state``, of the run that read the
-    leads file ``leads`` (:func:`identity`), and link ``output`` (just written) to it;
-    a failure only warns: the output stands, the next run reads events."""
+    raw: Any, state: State, parts: Parts, ids: str | None, output: Path, leads: str | None,
+    whole: bool = False,
+) -> None:  # fmt: skip
+    """Add ``parts`` and ``ids`` as a version after ``state`` (``whole``: as
+    :func:`add_version`), of the run that read the leads file ``leads``
+    (:func:`identity`), and link ``output`` (just written) to it; a failure only
+    warns: the output stands, the next run reads events."""
     if not output.is_file():
         return
     try:
-        link(output, replace(add_version(raw, state, parts, ids), leads=leads))
+        link(output, replace(add_version(raw, state, parts, ids, whole), leads=leads))
     except (duckdb.Error, OSError) as exc:
         log.warning("the state of %s was not kept: %s", output, exc)
 
@@ -189,13 +204,14 @@ def link(output: Path, state: State) -> None:
         "values": state.values,
         "ids": state.ids,
         "leads": state.leads,
+        "whole": state.whole,
         "size": stat.st_size,
         "mtime_ns": stat.st_mtime_ns,
     }
     cache.keep(where, json.dumps(record))
 
 
-def _linked(output: object) -> State | None:
+def linked(output: object) -> State | None:
     """The version linked to the earlier output ``output``, unless there is none or
     the output changed since (said in the debug log)."""
     if not isinstance(output, str | Path):
@@ -216,6 +232,7 @@ def _linked(output: object) -> State | None:
             int(record["values"]),
             bool(record["ids"]),
             None if record["leads"] is None else str(record["leads"]),
+            None if record.get("whole") is None else str(record["whole"]),
         )
         same_file = (record["size"], record["mtime_ns"]) == (stat.st_size, stat.st_mtime_ns)
     except (ValueError, KeyError, TypeError, OSError) as exc:
@@ -231,7 +248,7 @@ def read_by(output: object, leads_file: str | None) -> bool:
     """Whether the run that wrote the earlier output ``output`` (and linked it to a
     version) read the leads file ``leads_file`` (:func:`identity`), and so found it
     valid: the same file, unchanged since."""
-    state = _linked(output) if leads_file is not None else None
+    state = linked(output) if leads_file is not None else None
     return state is not None and state.leads == leads_file
 
 
@@ -239,7 +256,7 @@ def find(output: object, shape: str, as_of: datetime, later: bool = False) -> St
     """The state linked to the earlier output ``output`` when it is usable at ``as_of``
     for inputs of layout ``shape`` (``later``: or of an earlier T, whose rows are read
     at ``as_of``); None otherwise (said in the debug log)."""
-    state = _linked(output)
+    state = linked(output)
     if state is None:
         return None
     why = None

@@ -131,6 +131,11 @@ def _within(age: ir.IntegerValue, limit: int) -> ir.IntegerValue:
     return result
 
 
+def decays(model: Model) -> bool:
+    """Whether ``model``'s engagement decays (every kept row changes as T moves)."""
+    return _decay(model).half_life_days is not None
+
+
 def _decay(model: Model) -> Decay:
     section = model.engagement
     return Decay(section.half_life_days if section else None, None)
