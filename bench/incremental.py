@@ -22,9 +22,11 @@ hour before AS_OF, a pricing-page view) to 1 % of the leads and measures, as who
 - **next day, told, from kept aggregates** (with decay and without): the kept rows
   are read at the new T (ages grow, decayed sums shrink: `state.moved`), so with
   decay every lead with kept aggregates is scored again from them, without reading
-  its events; only the leads with an event crossing the window's edge or the
-  look-back are read from their events. Measured once (compiled; the same job the
-  next day is replayed: both instants are session variables in its SQL).
+  its events; the events leaving the window or the look-back are taken out of
+  them, those entering (dated between the instants) merged (`state.moving`); only
+  a lead with such an event whose id another event holds is read from its events.
+  Measured once (compiled; the same job the next day is replayed: both instants
+  are session variables in its SQL).
 
 Each incremental result is compared with its full run lead by lead (numbers to 1e-9
 relative). Prints seconds, peak RSS, leads re-scored and the ratio incremental/full

@@ -296,7 +296,8 @@ def _rescored_from_state(
 
     # Every chosen lead is scored from aggregates: kept and merged, or its own (READS).
     leads = once(inputs.leads.semi_join(keys, key(inputs.leads.lead_id) == keys[LEAD]), "leads")
-    merging, gone = _moving(model, events, new_events, found.as_of < as_of)
+    later = found.as_of < as_of  # kept rows are read at T (state.moved)
+    merging, gone = _moving(model, events, new_events, later)
     mine = once(merging.semi_join(chosen, key(merging.lead_id) == chosen[LEAD]), "new_events")
     kept_values = kept.values
     old_leads = once(kept.leads.semi_join(chosen, LEAD), "kept_leads")
@@ -342,9 +343,13 @@ def _rescored_from_state(
     ]
     versions.append(_named_part(merged_leads, merged_values))
     aggregated = merged_leads
-    if READS in keys.columns and fetch_value(con, keys[READS].any()):
-        reading = keys.filter(keys[READS])
-        own_leads, own_values = _own_aggregates(con, model, inputs, reading, once)
+    # At a later T computed even when no lead is read (0.1 s: an empty join), so that
+    # a day with such leads and a day without are one run, replayed (kept_runs).
+    if READS in keys.columns and (later or fetch_value(con, keys[READS].any())):
+        reading = once(keys.filter(keys[READS]), "reading")
+        own_leads, own_values = _own_aggregates(
+            con, model, inputs, reading, cached, len(kept_values), later
+        )
         versions.append(_named_part(own_leads, own_values))
         schema = merged_leads.schema()
         aggregated = merged_leads.union(own_leads.select(*schema.names).cast(schema))
@@ -352,7 +357,7 @@ def _rescored_from_state(
     # Every new event's id, for the runs after this one.
     ids = None if kept.ids is None else once(state.kept_ids(new_events, key), "new_ids").get_name()
     # With decay every kept lead is chosen at a later T: the version holds them all.
-    whole = found.as_of < as_of and state.decays(model)
+    whole = later and state.decays(model)
     kept_runs.versioned(versions, ids, whole)
 
     def written(output: Any) -> None:
@@ -392,24 +397,41 @@ def _touching(new: ir.Table, gone: ir.Table | None, chosen: ir.Table) -> ir.Tabl
     return keys if gone is None else keys.union(gone.semi_join(chosen, LEAD).select(LEAD))
 
 
+Cached = Callable[[str, list[ir.Table], Callable[[], ir.Table]], ir.Table]
+
+
 def _own_aggregates(
-    con: Any, model: Model, inputs: Inputs, reading: ir.Table,
-    once: Callable[[ir.Table, str], ir.Table],
+    con: Any, model: Model, inputs: Inputs, reading: ir.Table, cached: Cached, count: int,
+    probe: bool,
 ) -> tuple[ir.Table, list[ir.Table]]:  # fmt: skip
-    """The kept form of the aggregates of the leads of ``reading`` (their keys), from
-    their events (read once, for the new version and the scores), and their
-    ``(lead, value)`` rows; ``once`` computes a table into a named temporary one."""
+    """The kept form of the aggregates of the leads of ``reading`` (their keys, a
+    stable view), from their events (read once, for the new version and the scores),
+    and their ``(lead, value)`` rows (``count`` tables); ``cached`` computes a kept
+    query into a named temporary table; ``probe``: the copies of the probed leads'
+    ids are looked up whether or not any lead is probed (see above)."""
     key = key_function(inputs.leads, inputs.events)
-    probe = bool(fetch_value(con, reading[PROBE].any()))
+    probe = probe or bool(fetch_value(con, reading[PROBE].any()))
     read = _named(con, _chosen_events(con, inputs, reading, probe), "leadscore_read_events")
     at = query_cache.instant()  # T as the SQL reads it: the same every day
-    plan, own_leads, own_values = state.kept_tables(model, read, at, key)
     keys = reading.select(LEAD)
+
+    @functools.cache
+    def tables() -> tuple[EventPlan, ir.Table, list[ir.Table]]:  # when the SQL is not kept
+        return state.kept_tables(model, read, at, key)
+
+    def values(i: int) -> ir.Table:
+        return state.every_lead(keys, tables()[2][i], at)
+
     own_values = [
-        once(state.every_lead(keys, v, at), f"own_values_{i}") for i, v in enumerate(own_values)
+        cached(f"own_values_{i}", [read, reading], functools.partial(values, i))
+        for i in range(count)
     ]
-    own_leads = state.with_totals(plan, state.every_lead(keys, own_leads, at), own_values)
-    return once(own_leads, "own_leads"), own_values
+
+    def leads() -> ir.Table:
+        plan, own_leads, _ = tables()
+        return state.with_totals(plan, state.every_lead(keys, own_leads, at), own_values)
+
+    return cached("own_leads", [read, reading, *own_values], leads), own_values
 
 
 def _named_part(leads: ir.Table, values: list[ir.Table]) -> tuple[str, list[str]]:
