@@ -36,7 +36,8 @@ weights shrink by that time's weight, counts stay — once the events that cross
 one of its edges meanwhile are accounted for (:func:`moving`): those leaving (the
 window's edge, the look-back) are taken out (:func:`leaving`, :func:`merged`),
 those entering (dated between the two instants) merged like new events; a lead
-with such an event whose id another event holds is scored from its events. The merge is
+with such an event whose id another event holds (but for a resent event's copies,
+moving together) is scored from its events. The merge is
 exact for the same model, inputs' columns and leadscore, and when no new event
 shares its id with another event (de-duplication could then drop a kept event):
 leads with such a new event are scored from their events too. A memory limit
@@ -310,8 +311,10 @@ def leaving(
     """Per lead, the ``add`` aggregates (and the digest) at T ``since`` of the events
     ``gone`` (:func:`moving`) that leave what kept aggregates hold as T moves on to
     ``at``: the engagement aggregates' when they cross the window's edge, the
-    digest's the look-back. Events whose id another event holds are not told apart
-    here: their leads are read from their events (:func:`leadscore.incremental._crossings`)."""
+    digest's the look-back. Copies of an id among them count once (the earliest, as
+    in a full run): the copies of a resent event, all leaving together, are the only
+    ones met here — a lead with any other leaving event whose id another event holds
+    is read from its events (:func:`leadscore.incremental._held_twice`)."""
     prepared = prepare_events(gone, since, key, model)
     weighted, plan = plan_events(model, prepared, gone, "duckdb")
     added = {name: k.value for name, k in plan.kept.items() if k.merge == "add"}
