@@ -150,8 +150,7 @@ def rescore(
             hint="--since needs the output of one `leadscore score` run (without cut-offs).",
         )
     previous_as_of = lo.replace(tzinfo=None)
-    section = model.engagement
-    decays = as_of != previous_as_of and section is not None and section.half_life_days is not None
+    decays = as_of != previous_as_of and state.decays(model)
     kept = None
     if new_events is not None and inputs.events is not None:
         fresh = _new_events(con, new_events, inputs.events)

@@ -159,11 +159,8 @@ def read_table(
 def _naive_view(raw: Any, reader: str, timestamps: Iterable[str]) -> str:
     """``SELECT * FROM reader``, its zoned ``timestamps`` columns as naive UTC."""
     wanted = set(timestamps)
-    zoned = [
-        column
-        for column, kind, *_ in raw.execute(f"DESCRIBE SELECT * FROM {reader}").fetchall()
-        if column in wanted and kind == "TIMESTAMP WITH TIME ZONE"
-    ] if wanted else []  # fmt: skip
+    described = raw.execute(f"DESCRIBE SELECT * FROM {reader}").fetchall() if wanted else []
+    zoned = [c for c, kind, *_ in described if c in wanted and kind == "TIMESTAMP WITH TIME ZONE"]
     if not zoned:
         return f"SELECT * FROM {reader}"
     naive = ", ".join(f"make_timestamp(epoch_us({_quote(c)})) AS {_quote(c)}" for c in zoned)
